@@ -1,0 +1,135 @@
+//! rollcall-cli owns the command line: it parses arguments, runs headless commands through
+//! rollcall-core (and the sandbox), and prints their output. It decides whether the shell
+//! should open a window instead, but never opens one itself.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod sandbox;
+
+/// Exit status for bad usage or bad input (the map: 0 good, 1 problems found, 2 bad usage).
+pub const EXIT_USAGE: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "rollcall",
+    version,
+    about = "Keeps your learning platform's user list in step with Microsoft Entra ID.",
+    long_about = "Keeps your learning platform's user list in step with Microsoft Entra ID.\n\nWith no command, opens the Rollcall window."
+)]
+struct Cli {
+    /// Keep profiles, the cache and logs in DIR instead of the usual place.
+    #[arg(long, value_name = "DIR", global = true)]
+    data_dir: Option<PathBuf>,
+
+    /// Open the window against a built-in demo tenant, with its own data directory.
+    #[arg(long, conflicts_with = "command")]
+    demo: bool,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a simulated Entra tenant and SCIM service on 127.0.0.1 until stopped.
+    Sandbox(sandbox::SandboxArgs),
+}
+
+/// What the `rollcall` binary should do after the command line was read.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Invocation {
+    /// Open the window.
+    Window {
+        demo: bool,
+        data_dir: Option<PathBuf>,
+    },
+    /// A headless command ran (or the arguments were refused); exit with this status.
+    Exit(u8),
+}
+
+/// Reads the command line and runs any headless command. Returns what the binary should do
+/// next: open the window, or exit with a status.
+pub fn run<I, T>(args: I) -> Invocation
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(error) => {
+            // Help and version go to stdout with status 0; mistakes to stderr with usage, 2.
+            let _ = error.print();
+            return Invocation::Exit(if error.use_stderr() { EXIT_USAGE } else { 0 });
+        }
+    };
+    match cli.command {
+        None => Invocation::Window {
+            demo: cli.demo,
+            data_dir: cli.data_dir,
+        },
+        Some(Command::Sandbox(args)) => Invocation::Exit(sandbox::run(&args)),
+    }
+}
+
+/// Converts an [`Invocation::Exit`] status into the process's exit code.
+pub fn exit_code(status: u8) -> ExitCode {
+    ExitCode::from(status)
+}
+
+/// Writes a line to stderr, ignoring a closed pipe: progress and errors are best-effort.
+fn eprint_line(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_arguments_opens_the_window() {
+        assert_eq!(
+            run(["rollcall"]),
+            Invocation::Window {
+                demo: false,
+                data_dir: None
+            }
+        );
+    }
+
+    #[test]
+    fn demo_flag_opens_the_demo_window() {
+        assert_eq!(
+            run(["rollcall", "--demo"]),
+            Invocation::Window {
+                demo: true,
+                data_dir: None
+            }
+        );
+    }
+
+    #[test]
+    fn unknown_arguments_are_usage_errors() {
+        assert_eq!(
+            run(["rollcall", "--frobnicate"]),
+            Invocation::Exit(EXIT_USAGE)
+        );
+        assert_eq!(
+            run(["rollcall", "frobnicate"]),
+            Invocation::Exit(EXIT_USAGE)
+        );
+        assert_eq!(
+            run(["rollcall", "sandbox", "--users", "many"]),
+            Invocation::Exit(EXIT_USAGE)
+        );
+    }
+
+    #[test]
+    fn version_exits_cleanly() {
+        assert_eq!(run(["rollcall", "--version"]), Invocation::Exit(0));
+    }
+}
