@@ -4,6 +4,8 @@
 //! Demo mode, tests and benchmarks stage every scenario through it; it never talks to the
 //! internet and never reads a user's real data.
 
+pub mod scim;
+
 use serde::{Deserialize, Serialize};
 
 /// Which directory the sandbox serves.
