@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Shared set-up for scripts/demo and scripts/test: installs what a fresh Debian or Ubuntu
+# machine lacks (system packages, Rust, the UI's npm packages), then returns.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+fail() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"
+  elif command -v sudo >/dev/null; then sudo "$@"
+  else fail "installing system packages needs root; run as root or install sudo"; fi
+}
+
+# Packages to build and run the desktop app (webkit2gtk for the window).
+APP_PACKAGES=(build-essential pkg-config file libssl-dev libwebkit2gtk-4.1-dev libgtk-3-dev
+  libayatana-appindicator3-dev librsvg2-dev xdg-utils)
+# Packages the tests add: a virtual display, the WebDriver for the webview, a keyring.
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus gnome-keyring libsecret-tools imagemagick)
+
+install_packages() {
+  command -v dpkg-query >/dev/null || fail "this script installs with apt; on another system install: $*"
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "Installing system packages: ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+ensure_rust() {
+  if ! command -v cargo >/dev/null && [ -x "$HOME/.cargo/bin/cargo" ]; then
+    export PATH="$HOME/.cargo/bin:$PATH"
+  fi
+  if ! command -v cargo >/dev/null; then
+    install_packages curl ca-certificates
+    say "Installing Rust (rustup)"
+    curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal -c rustfmt -c clippy
+    export PATH="$HOME/.cargo/bin:$PATH"
+  fi
+}
+
+ensure_node() {
+  if ! command -v npm >/dev/null; then
+    install_packages nodejs npm
+  fi
+  local major
+  major="$(node -p 'process.versions.node.split(".")[0]')"
+  [ "$major" -ge 20 ] || fail "Node.js 20 or newer is needed for the UI build (found $(node --version)); install it from your distribution or nodejs.org"
+}
+
+ensure_ui_packages() {
+  if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
+    say "Installing the UI's npm packages"
+    npm --prefix ui ci --no-audit --no-fund --loglevel=error
+  fi
+}
+
+build_ui() {
+  say "Building the UI"
+  npm --prefix ui run --silent build
+}
