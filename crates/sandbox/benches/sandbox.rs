@@ -1,0 +1,3 @@
+//! Sandbox throughput: generating and paging a 100,000-person tenant.
+
+fn main() {}
