@@ -1,4 +1,10 @@
 //! rollcall-core is the engine: connect → check → read → cache → plan → guard → apply →
 //! report. It knows nothing of Tauri, windows or command lines; the shell and the CLI call it.
 
+pub mod clock;
+pub mod cloud;
+pub mod credentials;
 pub mod data_dir;
+pub mod diagnosis;
+pub mod profile;
+pub mod secret;

@@ -1,0 +1,279 @@
+//! Secrets: the one [`Secret`] type (never serialized, printed as `<redacted>`) and where
+//! secrets are kept, which is only the operating system's keychain ([`Keychain`]). Entries are
+//! keyed by profile name and kind. [`MemoryKeychain`] stands in for the keychain in tests.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Mutex;
+
+/// A secret value (a client secret or a learning platform's token). It has no `Serialize`
+/// implementation, prints as `<redacted>`, and gives its value only through [`Secret::expose`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a value.
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    /// The value itself: call this only at the moment it is sent to the service that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// Which of a profile's secrets an entry holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SecretKind {
+    /// The Entra app's client secret.
+    Graph,
+    /// The learning platform's token (SCIM bearer token).
+    Target,
+}
+
+impl SecretKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SecretKind::Graph => "graph",
+            SecretKind::Target => "target",
+        }
+    }
+}
+
+impl fmt::Display for SecretKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for SecretKind {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<SecretKind, String> {
+        match value {
+            "graph" => Ok(SecretKind::Graph),
+            "target" => Ok(SecretKind::Target),
+            other => Err(format!(
+                "\"{other}\" is not a kind of secret. Use graph (the Entra client secret) or target (the learning platform's token)."
+            )),
+        }
+    }
+}
+
+/// Why the keychain could not be used, in words an admin can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum KeychainError {
+    #[error(
+        "The keyring is locked. Unlock it (on Linux: sign in to the desktop, or unlock the \"login\" keyring in Passwords and Keys) and try again."
+    )]
+    Locked,
+    #[error(
+        "This computer has no keychain Rollcall can use ({detail}). On Linux, install and start a Secret Service such as gnome-keyring or KWallet, then try again."
+    )]
+    Unavailable { detail: String },
+    #[error("The keychain refused the secret: {detail}. Check the value and try again.")]
+    Rejected { detail: String },
+    #[error(
+        "The keychain reported an error: {detail}. Try again; if it persists, restart the keychain service or sign out and in."
+    )]
+    Failed { detail: String },
+}
+
+/// Where secrets are kept. One entry per profile and kind.
+pub trait SecretStore: Send + Sync {
+    /// The stored secret, or `None` when there is none.
+    fn read(&self, profile: &str, kind: SecretKind) -> Result<Option<Secret>, KeychainError>;
+    /// Stores (or replaces) a secret.
+    fn store(&self, profile: &str, kind: SecretKind, secret: &Secret) -> Result<(), KeychainError>;
+    /// Removes a secret; `false` when there was none.
+    fn delete(&self, profile: &str, kind: SecretKind) -> Result<bool, KeychainError>;
+}
+
+/// The operating system's keychain: macOS Keychain, Windows Credential Manager, or the Secret
+/// Service (gnome-keyring, KWallet) on Linux.
+#[derive(Debug, Clone)]
+pub struct Keychain {
+    service: String,
+}
+
+/// The keychain service name Rollcall files its entries under.
+pub const KEYCHAIN_SERVICE: &str = "app.rollcall";
+
+impl Default for Keychain {
+    fn default() -> Keychain {
+        Keychain::new()
+    }
+}
+
+impl Keychain {
+    /// The keychain, with entries under [`KEYCHAIN_SERVICE`].
+    pub fn new() -> Keychain {
+        Keychain {
+            service: KEYCHAIN_SERVICE.to_string(),
+        }
+    }
+
+    /// The keychain with entries under another service name (tests keep theirs apart).
+    pub fn with_service(service: impl Into<String>) -> Keychain {
+        Keychain {
+            service: service.into(),
+        }
+    }
+
+    fn entry(&self, profile: &str, kind: SecretKind) -> Result<keyring::Entry, KeychainError> {
+        keyring::Entry::new(&self.service, &entry_name(profile, kind)).map_err(explain)
+    }
+}
+
+fn entry_name(profile: &str, kind: SecretKind) -> String {
+    format!("{profile}/{kind}")
+}
+
+fn explain(error: keyring::Error) -> KeychainError {
+    let detail = error.to_string();
+    let locked = detail.to_ascii_lowercase().contains("locked")
+        || std::error::Error::source(&error)
+            .is_some_and(|source| source.to_string().to_ascii_lowercase().contains("locked"));
+    if locked {
+        return KeychainError::Locked;
+    }
+    match error {
+        keyring::Error::NoStorageAccess(source) => KeychainError::Unavailable {
+            detail: source.to_string(),
+        },
+        keyring::Error::PlatformFailure(source) => {
+            let detail = source.to_string();
+            if detail.to_ascii_lowercase().contains("dbus")
+                || detail.to_ascii_lowercase().contains("d-bus")
+                || detail.to_ascii_lowercase().contains("secret service")
+            {
+                KeychainError::Unavailable { detail }
+            } else {
+                KeychainError::Failed { detail }
+            }
+        }
+        keyring::Error::TooLong(..)
+        | keyring::Error::Invalid(..)
+        | keyring::Error::BadEncoding(_) => KeychainError::Rejected { detail },
+        _ => KeychainError::Failed { detail },
+    }
+}
+
+impl SecretStore for Keychain {
+    fn read(&self, profile: &str, kind: SecretKind) -> Result<Option<Secret>, KeychainError> {
+        match self.entry(profile, kind)?.get_password() {
+            Ok(value) => Ok(Some(Secret::new(value))),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(error) => Err(explain(error)),
+        }
+    }
+
+    fn store(&self, profile: &str, kind: SecretKind, secret: &Secret) -> Result<(), KeychainError> {
+        self.entry(profile, kind)?
+            .set_password(secret.expose())
+            .map_err(explain)
+    }
+
+    fn delete(&self, profile: &str, kind: SecretKind) -> Result<bool, KeychainError> {
+        match self.entry(profile, kind)?.delete_credential() {
+            Ok(()) => Ok(true),
+            Err(keyring::Error::NoEntry) => Ok(false),
+            Err(error) => Err(explain(error)),
+        }
+    }
+}
+
+/// A keychain kept in memory for the life of the value; for tests and previews.
+#[derive(Debug, Default)]
+pub struct MemoryKeychain {
+    entries: Mutex<HashMap<String, Secret>>,
+}
+
+impl MemoryKeychain {
+    pub fn new() -> MemoryKeychain {
+        MemoryKeychain::default()
+    }
+
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, Secret>> {
+        self.entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl SecretStore for MemoryKeychain {
+    fn read(&self, profile: &str, kind: SecretKind) -> Result<Option<Secret>, KeychainError> {
+        Ok(self.entries().get(&entry_name(profile, kind)).cloned())
+    }
+
+    fn store(&self, profile: &str, kind: SecretKind, secret: &Secret) -> Result<(), KeychainError> {
+        self.entries()
+            .insert(entry_name(profile, kind), secret.clone());
+        Ok(())
+    }
+
+    fn delete(&self, profile: &str, kind: SecretKind) -> Result<bool, KeychainError> {
+        Ok(self.entries().remove(&entry_name(profile, kind)).is_some())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_print() {
+        let secret = Secret::new("abc8Q~very-secret-value");
+        assert_eq!(format!("{secret}"), "<redacted>");
+        assert_eq!(format!("{secret:?}"), "<redacted>");
+        assert_eq!(format!("{:?}", Some(&secret)), "Some(<redacted>)");
+        assert_eq!(secret.expose(), "abc8Q~very-secret-value");
+    }
+
+    #[test]
+    fn memory_keychain_keeps_profiles_and_kinds_apart() {
+        let store = MemoryKeychain::new();
+        store
+            .store("contoso", SecretKind::Graph, &Secret::new("g"))
+            .unwrap();
+        store
+            .store("contoso", SecretKind::Target, &Secret::new("t"))
+            .unwrap();
+        assert_eq!(
+            store.read("contoso", SecretKind::Graph).unwrap(),
+            Some(Secret::new("g"))
+        );
+        assert_eq!(store.read("fabrikam", SecretKind::Graph).unwrap(), None);
+        assert!(store.delete("contoso", SecretKind::Graph).unwrap());
+        assert!(!store.delete("contoso", SecretKind::Graph).unwrap());
+        assert_eq!(
+            store.read("contoso", SecretKind::Target).unwrap(),
+            Some(Secret::new("t"))
+        );
+    }
+
+    #[test]
+    fn kinds_parse_with_a_helpful_error() {
+        assert_eq!("graph".parse::<SecretKind>(), Ok(SecretKind::Graph));
+        assert!(
+            "password"
+                .parse::<SecretKind>()
+                .unwrap_err()
+                .contains("graph (the Entra client secret)")
+        );
+    }
+}
