@@ -1,10 +1,14 @@
 //! rollcall-core is the engine: connect → check → read → cache → plan → guard → apply →
 //! report. It knows nothing of Tauri, windows or command lines; the shell and the CLI call it.
 
+pub mod auth;
 pub mod clock;
 pub mod cloud;
 pub mod credentials;
 pub mod data_dir;
 pub mod diagnosis;
+pub mod discovery;
+pub mod network;
+pub mod permissions;
 pub mod profile;
 pub mod secret;
