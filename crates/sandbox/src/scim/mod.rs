@@ -1,9 +1,34 @@
 //! The simulated learning platform: a SCIM 2.0 service provider (RFC 7643/7644), the subset
 //! a learning platform offers, behind a bearer token.
+//!
+//! Users live in memory. Tests and demo scenarios inspect them through snapshots and stage
+//! trouble through fault switches: failing writes, slow responses. Request counters show
+//! what a client actually sent.
 
-use std::sync::Arc;
+pub mod error;
+
+mod discovery;
+mod filter;
+mod http;
+mod patch;
+mod path;
+mod roster;
+mod schema;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use axum::Router;
+use axum::http::{Method, StatusCode};
+use serde_json::Value;
+
+pub use discovery::MAX_RESULTS;
+pub use error::{ScimError, ScimType};
+pub use patch::PATCH_OP;
+pub use schema::{CORE_USER, ENTERPRISE_USER};
+
+use roster::{Roster, validate_resource};
 
 /// The SCIM service's state: its users and the bearer token it accepts.
 #[derive(Clone)]
@@ -13,6 +38,57 @@ pub struct ScimService {
 
 struct ScimInner {
     token: String,
+    roster: Mutex<Roster>,
+    faults: Mutex<Faults>,
+    base_url: Mutex<String>,
+    counts: [AtomicU64; 6],
+}
+
+/// Trouble staged for the next requests.
+#[derive(Debug, Clone)]
+struct Faults {
+    failing_writes: usize,
+    status: StatusCode,
+    retry_after: Option<u64>,
+    latency: Duration,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Self {
+            failing_writes: 0,
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            retry_after: None,
+            latency: Duration::ZERO,
+        }
+    }
+}
+
+/// How many requests reached the service, by method (authorised or not).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RequestCounts {
+    pub get: u64,
+    pub post: u64,
+    pub put: u64,
+    pub patch: u64,
+    pub delete: u64,
+    pub other: u64,
+}
+
+impl RequestCounts {
+    /// All requests.
+    pub fn total(&self) -> u64 {
+        self.get + self.post + self.put + self.patch + self.delete + self.other
+    }
+
+    /// Requests that could change users: POST, PUT, PATCH and DELETE.
+    pub fn writes(&self) -> u64 {
+        self.post + self.put + self.patch + self.delete
+    }
+}
+
+fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl ScimService {
@@ -21,6 +97,10 @@ impl ScimService {
         Self {
             inner: Arc::new(ScimInner {
                 token: token.into(),
+                roster: Mutex::new(Roster::default()),
+                faults: Mutex::new(Faults::default()),
+                base_url: Mutex::new(String::new()),
+                counts: Default::default(),
             }),
         }
     }
@@ -33,7 +113,145 @@ impl ScimService {
     /// The routes, to be nested under `/scim/v2`. `base_url` is the absolute URL of that
     /// mount point (used in `meta.location`).
     pub fn router(&self, base_url: &str) -> Router {
-        let _ = base_url;
-        Router::new()
+        *locked(&self.inner.base_url) = base_url.trim_end_matches('/').to_owned();
+        http::router(self.clone(), base_url)
+    }
+
+    /// Every user as the service would return it, in creation order.
+    pub fn users(&self) -> Vec<Value> {
+        let base = self.base_url();
+        self.roster()
+            .iter()
+            .map(|user| user.render(&base))
+            .collect()
+    }
+
+    /// How many users the platform holds.
+    pub fn user_count(&self) -> usize {
+        self.roster().len()
+    }
+
+    /// One user by id.
+    pub fn user(&self, id: &str) -> Option<Value> {
+        let base = self.base_url();
+        self.roster().get(id).map(|user| user.render(&base))
+    }
+
+    /// One user by userName, compared without regard to case.
+    pub fn user_by_user_name(&self, user_name: &str) -> Option<Value> {
+        let base = self.base_url();
+        self.roster()
+            .by_user_name(user_name)
+            .map(|user| user.render(&base))
+    }
+
+    /// Adds a user as a POST would (same checks), bypassing HTTP, faults and counters: for
+    /// staging users the platform already had before a client connected.
+    pub fn create_user(&self, resource: &Value) -> Result<Value, ScimError> {
+        let attributes = validate_resource(resource)?;
+        let base = self.base_url();
+        let mut roster = self.roster();
+        let user = roster.create(attributes, self.now())?;
+        Ok(user.render(&base))
+    }
+
+    /// Forgets every user, staged fault, latency and request count.
+    pub fn reset(&self) {
+        self.roster().clear();
+        *locked(&self.inner.faults) = Faults::default();
+        for count in &self.inner.counts {
+            count.store(0, Ordering::Relaxed);
+        }
+    }
+
+    /// Makes the next `count` authorised writes (POST, PUT, PATCH, DELETE) fail with `status`
+    /// and a SCIM error body, without changing anything. A status that is not a valid HTTP
+    /// status becomes 500.
+    pub fn fail_next_writes(&self, count: usize, status: u16) {
+        self.stage_write_faults(count, status, None);
+    }
+
+    /// Like [`Self::fail_next_writes`], with a `Retry-After: seconds` header (throttling).
+    pub fn fail_next_writes_with_retry_after(&self, count: usize, status: u16, seconds: u64) {
+        self.stage_write_faults(count, status, Some(seconds));
+    }
+
+    fn stage_write_faults(&self, count: usize, status: u16, retry_after: Option<u64>) {
+        let mut faults = locked(&self.inner.faults);
+        faults.failing_writes = count;
+        faults.status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        faults.retry_after = retry_after;
+    }
+
+    /// How many staged write failures are still to come.
+    pub fn pending_write_failures(&self) -> usize {
+        locked(&self.inner.faults).failing_writes
+    }
+
+    /// Delays every request by `latency` before it is answered.
+    pub fn set_latency(&self, latency: Duration) {
+        locked(&self.inner.faults).latency = latency;
+    }
+
+    /// Requests received so far, by method.
+    pub fn request_counts(&self) -> RequestCounts {
+        let [get, post, put, patch, delete, other] = &self.inner.counts;
+        RequestCounts {
+            get: get.load(Ordering::Relaxed),
+            post: post.load(Ordering::Relaxed),
+            put: put.load(Ordering::Relaxed),
+            patch: patch.load(Ordering::Relaxed),
+            delete: delete.load(Ordering::Relaxed),
+            other: other.load(Ordering::Relaxed),
+        }
+    }
+
+    fn roster(&self) -> MutexGuard<'_, Roster> {
+        locked(&self.inner.roster)
+    }
+
+    fn base_url(&self) -> String {
+        locked(&self.inner.base_url).clone()
+    }
+
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now()
+    }
+
+    fn latency(&self) -> Duration {
+        locked(&self.inner.faults).latency
+    }
+
+    fn count(&self, method: &Method) {
+        let slot = match *method {
+            Method::GET => 0,
+            Method::POST => 1,
+            Method::PUT => 2,
+            Method::PATCH => 3,
+            Method::DELETE => 4,
+            _ => 5,
+        };
+        if let Some(count) = self.inner.counts.get(slot) {
+            count.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Consumes one staged write failure, if any.
+    fn take_write_fault(&self) -> Option<ScimError> {
+        let mut faults = locked(&self.inner.faults);
+        if faults.failing_writes == 0 {
+            return None;
+        }
+        faults.failing_writes -= 1;
+        let mut error = ScimError::new(
+            faults.status,
+            None,
+            format!(
+                "the platform failed this write on purpose (a staged {} fault); nothing was changed, so retrying is safe",
+                faults.status.as_u16()
+            ),
+        );
+        error.retry_after = faults.retry_after;
+        Some(error)
     }
 }

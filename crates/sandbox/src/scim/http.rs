@@ -1,0 +1,593 @@
+//! The HTTP face of the SCIM service: routes, the bearer-token gate, request bodies and query
+//! parameters, and the `attributes`/`excludedAttributes` projection of responses.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, RawQuery, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::{Map, Value};
+
+use super::ScimService;
+use super::discovery::{self, MAX_RESULTS};
+use super::error::{ScimError, ScimType, scim_json};
+use super::filter::Filter;
+use super::patch;
+use super::path::{self, Extension};
+use super::roster::{StoredUser, missing, validate_resource};
+use super::schema::{ENTERPRISE_USER, is_enterprise, schema_document};
+
+#[derive(Clone)]
+struct Context {
+    service: ScimService,
+    base_url: Arc<str>,
+}
+
+pub fn router(service: ScimService, base_url: &str) -> Router {
+    let context = Context {
+        service,
+        base_url: Arc::from(base_url.trim_end_matches('/')),
+    };
+    Router::new()
+        .route("/ServiceProviderConfig", get(service_provider_config))
+        .route("/Schemas", get(schemas))
+        .route("/Schemas/{id}", get(schema))
+        .route("/ResourceTypes", get(resource_types))
+        .route("/ResourceTypes/{id}", get(resource_type))
+        .route("/Users", get(list_users).post(create_user))
+        .route(
+            "/Users/{id}",
+            get(get_user)
+                .put(replace_user)
+                .patch(patch_user)
+                .delete(delete_user),
+        )
+        .fallback(unknown_endpoint)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(context.clone(), gate))
+        .with_state(context)
+}
+
+/// Counts the request, waits out any configured latency, checks the bearer token and
+/// serves any pending simulated write failure.
+async fn gate(State(context): State<Context>, request: Request, next: Next) -> Response {
+    let service = &context.service;
+    service.count(request.method());
+    let latency = service.latency();
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    if let Err(error) = authorize(request.headers(), service.token()) {
+        return error.into_response();
+    }
+    let is_write = matches!(
+        *request.method(),
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    );
+    if is_write && let Some(error) = service.take_write_fault() {
+        return error.into_response();
+    }
+    next.run(request).await
+}
+
+fn authorize(headers: &HeaderMap, token: &str) -> Result<(), ScimError> {
+    let unauthorized = |detail: &str| ScimError::new(StatusCode::UNAUTHORIZED, None, detail);
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Err(unauthorized(
+            "no credentials: send the platform's API token as 'Authorization: Bearer <token>'",
+        ));
+    };
+    let value = value.to_str().unwrap_or_default().trim();
+    let presented = match value.split_once(' ') {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
+        _ => {
+            return Err(unauthorized(
+                "the Authorization header must use the Bearer scheme: 'Authorization: Bearer <token>'",
+            ));
+        }
+    };
+    if presented != token {
+        return Err(unauthorized(
+            "the bearer token is not accepted: copy the current API token from the platform's SCIM settings",
+        ));
+    }
+    Ok(())
+}
+
+async fn unknown_endpoint(request: Request) -> Response {
+    ScimError::not_found(format!(
+        "there is no SCIM endpoint at '{}': this platform serves /Users, /Schemas, /ResourceTypes and /ServiceProviderConfig",
+        request.uri().path()
+    ))
+    .into_response()
+}
+
+async fn method_not_allowed(request: Request) -> Response {
+    ScimError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        None,
+        format!(
+            "{} is not supported on '{}'",
+            request.method(),
+            request.uri().path()
+        ),
+    )
+    .into_response()
+}
+
+/// Query parameters, names compared without regard to case.
+struct Query(Vec<(String, String)>);
+
+impl Query {
+    fn parse(raw: Option<&str>) -> Self {
+        Query(
+            url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+                .map(|(key, value)| (key.into_owned(), value.into_owned()))
+                .collect(),
+        )
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+
+    fn number(&self, name: &str) -> Result<Option<i64>, ScimError> {
+        self.get(name)
+            .map(|text| {
+                text.trim().parse::<i64>().map_err(|_| {
+                    ScimError::invalid_value(format!(
+                        "{name}={text} is not a whole number: send e.g. {name}=1"
+                    ))
+                })
+            })
+            .transpose()
+    }
+
+    /// Discovery endpoints take no filter (RFC 7644 §4).
+    fn refuse_filter(&self) -> Result<(), ScimError> {
+        if self.get("filter").is_some() {
+            return Err(ScimError::new(
+                StatusCode::FORBIDDEN,
+                None,
+                "discovery endpoints do not take a filter: request them without one",
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn respond(result: Result<Response, ScimError>) -> Response {
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+async fn service_provider_config(
+    State(context): State<Context>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    respond(Query::parse(raw.as_deref()).refuse_filter().map(|()| {
+        scim_json(
+            StatusCode::OK,
+            &discovery::service_provider_config(&context.base_url),
+        )
+    }))
+}
+
+async fn schemas(State(context): State<Context>, RawQuery(raw): RawQuery) -> Response {
+    respond(Query::parse(raw.as_deref()).refuse_filter().map(|()| {
+        let all = discovery::schemas(&context.base_url);
+        let total = all.len();
+        scim_json(StatusCode::OK, &discovery::list_response(all, total, 1))
+    }))
+}
+
+async fn schema(State(context): State<Context>, Path(id): Path<String>) -> Response {
+    match schema_document(&id, &context.base_url) {
+        Some(document) => scim_json(StatusCode::OK, &document),
+        None => ScimError::not_found(format!(
+            "schema '{id}' is not served here; GET /Schemas lists the ones that are"
+        ))
+        .into_response(),
+    }
+}
+
+async fn resource_types(State(context): State<Context>, RawQuery(raw): RawQuery) -> Response {
+    respond(Query::parse(raw.as_deref()).refuse_filter().map(|()| {
+        let all = vec![discovery::user_resource_type(&context.base_url)];
+        scim_json(StatusCode::OK, &discovery::list_response(all, 1, 1))
+    }))
+}
+
+async fn resource_type(State(context): State<Context>, Path(id): Path<String>) -> Response {
+    if id.eq_ignore_ascii_case("User") {
+        return scim_json(
+            StatusCode::OK,
+            &discovery::user_resource_type(&context.base_url),
+        );
+    }
+    ScimError::not_found(format!(
+        "resource type '{id}' is not served here: this platform provisions Users only"
+    ))
+    .into_response()
+}
+
+/// Reads a JSON request body in `application/scim+json` or `application/json`.
+fn read_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Value, ScimError> {
+    if let Some(content_type) = headers.get(header::CONTENT_TYPE) {
+        let media = content_type
+            .to_str()
+            .unwrap_or_default()
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        if media != "application/scim+json" && media != "application/json" {
+            return Err(ScimError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                None,
+                format!(
+                    "Content-Type '{media}' is not accepted: send application/scim+json or application/json"
+                ),
+            ));
+        }
+    }
+    let body = body.map_err(|rejection| {
+        ScimError::new(
+            rejection.status(),
+            None,
+            format!("the request body could not be read: {rejection}"),
+        )
+    })?;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ScimError::invalid_syntax(
+            "the request body is empty: send a JSON document",
+        ));
+    }
+    serde_json::from_slice(&body).map_err(|error| {
+        ScimError::invalid_syntax(format!("the request body is not valid JSON: {error}"))
+    })
+}
+
+/// A single User response with its ETag (and Location on create).
+fn user_response(status: StatusCode, user: &StoredUser, document: &Value) -> Response {
+    let mut response = scim_json(status, document);
+    let headers = response.headers_mut();
+    if let Ok(etag) = HeaderValue::from_str(&user.etag()) {
+        headers.insert(header::ETAG, etag);
+    }
+    if status == StatusCode::CREATED
+        && let Some(location) = document.pointer("/meta/location").and_then(Value::as_str)
+        && let Ok(location) = HeaderValue::from_str(location)
+    {
+        headers.insert(header::LOCATION, location);
+    }
+    response
+}
+
+/// Checks `If-Match` against the current version: 412 when it names another version.
+fn check_if_match(headers: &HeaderMap, user: &StoredUser) -> Result<(), ScimError> {
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(());
+    };
+    let current = user.etag();
+    let bare = |tag: &str| tag.trim().trim_start_matches("W/").to_owned();
+    let matches = value
+        .to_str()
+        .unwrap_or_default()
+        .split(',')
+        .any(|tag| tag.trim() == "*" || bare(tag) == bare(&current));
+    if matches {
+        return Ok(());
+    }
+    Err(ScimError::new(
+        StatusCode::PRECONDITION_FAILED,
+        None,
+        format!(
+            "the user has changed since you read it (its version is now {current}): read it again and re-apply your change"
+        ),
+    ))
+}
+
+async fn create_user(
+    State(context): State<Context>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    respond((|| {
+        let body = read_body(&headers, body)?;
+        let attributes = validate_resource(&body)?;
+        let mut roster = context.service.roster();
+        let user = roster.create(attributes, context.service.now())?;
+        let document = project(
+            user.render(&context.base_url),
+            &Query::parse(raw.as_deref()),
+        )?;
+        Ok(user_response(StatusCode::CREATED, user, &document))
+    })())
+}
+
+async fn get_user(
+    State(context): State<Context>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    respond((|| {
+        let roster = context.service.roster();
+        let user = roster.get(&id).ok_or_else(|| missing(&id))?;
+        if let Some(tag) = headers.get(header::IF_NONE_MATCH)
+            && tag.to_str().unwrap_or_default().trim() == user.etag()
+        {
+            let mut response = StatusCode::NOT_MODIFIED.into_response();
+            if let Ok(etag) = HeaderValue::from_str(&user.etag()) {
+                response.headers_mut().insert(header::ETAG, etag);
+            }
+            return Ok(response);
+        }
+        let document = project(
+            user.render(&context.base_url),
+            &Query::parse(raw.as_deref()),
+        )?;
+        Ok(user_response(StatusCode::OK, user, &document))
+    })())
+}
+
+async fn replace_user(
+    State(context): State<Context>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    respond((|| {
+        let body = read_body(&headers, body)?;
+        let attributes = validate_resource(&body)?;
+        let mut roster = context.service.roster();
+        check_if_match(&headers, roster.get(&id).ok_or_else(|| missing(&id))?)?;
+        let user = roster.replace(&id, attributes, context.service.now())?;
+        let document = project(
+            user.render(&context.base_url),
+            &Query::parse(raw.as_deref()),
+        )?;
+        Ok(user_response(StatusCode::OK, user, &document))
+    })())
+}
+
+async fn patch_user(
+    State(context): State<Context>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    respond((|| {
+        let body = read_body(&headers, body)?;
+        let mut roster = context.service.roster();
+        let current = roster.get(&id).ok_or_else(|| missing(&id))?;
+        check_if_match(&headers, current)?;
+        let attributes = patch::apply(&current.attributes, &body)?;
+        let user = roster.replace(&id, attributes, context.service.now())?;
+        let document = project(
+            user.render(&context.base_url),
+            &Query::parse(raw.as_deref()),
+        )?;
+        Ok(user_response(StatusCode::OK, user, &document))
+    })())
+}
+
+async fn delete_user(
+    State(context): State<Context>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    respond((|| {
+        let mut roster = context.service.roster();
+        check_if_match(&headers, roster.get(&id).ok_or_else(|| missing(&id))?)?;
+        roster.delete(&id)?;
+        Ok(StatusCode::NO_CONTENT.into_response())
+    })())
+}
+
+async fn list_users(State(context): State<Context>, RawQuery(raw): RawQuery) -> Response {
+    respond((|| {
+        let query = Query::parse(raw.as_deref());
+        // Check the attribute lists even when the page turns out empty.
+        project(Value::Object(Map::new()), &query)?;
+        let filter = match query.get("filter") {
+            Some(text) => Some(Filter::parse(text)?),
+            None => None,
+        };
+        let start_index = query.number("startIndex")?.unwrap_or(1).max(1);
+        let count = query
+            .number("count")?
+            .map_or(MAX_RESULTS, |count| {
+                usize::try_from(count.max(0)).unwrap_or(MAX_RESULTS)
+            })
+            .min(MAX_RESULTS);
+        let skip = usize::try_from(start_index - 1).unwrap_or(usize::MAX);
+        let roster = context.service.roster();
+        let mut total = 0;
+        let mut page = Vec::new();
+        for user in roster.iter() {
+            let document = user.render(&context.base_url);
+            if filter
+                .as_ref()
+                .is_some_and(|filter| !filter.matches(&document))
+            {
+                continue;
+            }
+            if total >= skip && page.len() < count {
+                page.push(project(document, &query)?);
+            }
+            total += 1;
+        }
+        let start = usize::try_from(start_index).unwrap_or(usize::MAX);
+        Ok(scim_json(
+            StatusCode::OK,
+            &discovery::list_response(page, total, start),
+        ))
+    })())
+}
+
+/// Applies `attributes` and `excludedAttributes` (RFC 7644 §3.9). `schemas` and `id` are
+/// always returned.
+fn project(document: Value, query: &Query) -> Result<Value, ScimError> {
+    let Value::Object(mut full) = document else {
+        return Ok(document);
+    };
+    if let Some(list) = query
+        .get("attributes")
+        .filter(|list| !list.trim().is_empty())
+    {
+        let mut kept = Map::new();
+        for key in ["schemas", "id"] {
+            if let Some(value) = full.get(key) {
+                kept.insert(key.into(), value.clone());
+            }
+        }
+        for name in list
+            .split(',')
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+        {
+            copy_path(&full, &mut kept, name)?;
+        }
+        full = kept;
+    }
+    if let Some(list) = query.get("excludedAttributes") {
+        for name in list
+            .split(',')
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+        {
+            remove_path(&mut full, name)?;
+        }
+    }
+    Ok(Value::Object(full))
+}
+
+fn resolve_listed(name: &str) -> Result<path::AttrPath, ScimError> {
+    path::resolve(name).map_err(|detail| {
+        ScimError::bad_request(
+            ScimType::InvalidPath,
+            format!("attributes/excludedAttributes: {detail}"),
+        )
+    })
+}
+
+fn copy_path(
+    from: &Map<String, Value>,
+    to: &mut Map<String, Value>,
+    name: &str,
+) -> Result<(), ScimError> {
+    if is_enterprise(name) {
+        if let Some(extension) = from.get(ENTERPRISE_USER) {
+            to.insert(ENTERPRISE_USER.into(), extension.clone());
+        }
+        return Ok(());
+    }
+    let resolved = resolve_listed(name)?;
+    let (source, target) = match resolved.extension {
+        Extension::Core => (Some(from), &mut *to),
+        Extension::Enterprise => {
+            let source = from.get(ENTERPRISE_USER).and_then(Value::as_object);
+            let slot = to
+                .entry(ENTERPRISE_USER)
+                .or_insert_with(|| Value::Object(Map::new()));
+            let Value::Object(target) = slot else {
+                return Ok(());
+            };
+            (source, target)
+        }
+    };
+    let Some(value) = source.and_then(|source| source.get(resolved.attribute.name)) else {
+        return Ok(());
+    };
+    let copied = match resolved.sub {
+        None => value.clone(),
+        Some(sub) => pick_part(value, sub.name, target.get(resolved.attribute.name)),
+    };
+    target.insert(resolved.attribute.name.into(), copied);
+    if let Some(Value::Object(extension)) = to.get(ENTERPRISE_USER)
+        && extension.is_empty()
+    {
+        to.remove(ENTERPRISE_USER);
+    }
+    Ok(())
+}
+
+/// Keeps only sub-attribute `part` of a complex value (or of each element), merged into what
+/// was already picked for the same attribute.
+fn pick_part(value: &Value, part: &str, already: Option<&Value>) -> Value {
+    let pick = |element: &Value, before: Option<&Value>| {
+        let mut out = before
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        if let Some(found) = element.get(part) {
+            out.insert(part.into(), found.clone());
+        }
+        Value::Object(out)
+    };
+    match value {
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .enumerate()
+                .map(|(index, item)| pick(item, already.and_then(|before| before.get(index))))
+                .collect(),
+        ),
+        other => pick(other, already),
+    }
+}
+
+fn remove_path(document: &mut Map<String, Value>, name: &str) -> Result<(), ScimError> {
+    if is_enterprise(name) {
+        document.remove(ENTERPRISE_USER);
+        return Ok(());
+    }
+    let resolved = resolve_listed(name)?;
+    if resolved.attribute.always_returned {
+        return Ok(());
+    }
+    let container = match resolved.extension {
+        Extension::Core => Some(&mut *document),
+        Extension::Enterprise => document
+            .get_mut(ENTERPRISE_USER)
+            .and_then(Value::as_object_mut),
+    };
+    let Some(container) = container else {
+        return Ok(());
+    };
+    match resolved.sub {
+        None => {
+            container.remove(resolved.attribute.name);
+        }
+        Some(sub) => match container.get_mut(resolved.attribute.name) {
+            Some(Value::Array(items)) => {
+                for item in items.iter_mut().filter_map(Value::as_object_mut) {
+                    item.remove(sub.name);
+                }
+            }
+            Some(Value::Object(parts)) => {
+                parts.remove(sub.name);
+            }
+            _ => {}
+        },
+    }
+    if let Some(Value::Object(extension)) = document.get(ENTERPRISE_USER)
+        && extension.is_empty()
+    {
+        document.remove(ENTERPRISE_USER);
+    }
+    Ok(())
+}
