@@ -27,10 +27,12 @@ use chrono::Utc;
 use hyper_util::rt::TokioIo;
 use serde::{Deserialize, Serialize};
 
-pub use control::{NewUser, RequestCounters, SandboxControl, UserChanges};
+pub use control::{
+    ControlError, CreatedUser, NewUser, RequestCounters, SandboxControl, UserChanges,
+};
 pub use faults::Faults;
 
-use crate::directory::Directory;
+use crate::directory::{Directory, ObjectRef};
 use crate::generate::TenantIdentity;
 use crate::identity::IssuedToken;
 use crate::random::Dice;
@@ -136,6 +138,9 @@ pub enum SandboxError {
     Bind { port: u16, source: std::io::Error },
 }
 
+/// Transitive members of a group and the directory version they were computed at.
+pub(crate) type CachedMembers = (u64, Arc<Vec<ObjectRef>>);
+
 /// Run-time settings the control API changes.
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
@@ -160,6 +165,8 @@ pub(crate) struct SandboxState {
     counters: Mutex<BTreeMap<String, u64>>,
     total_requests: AtomicU64,
     fault_dice: Mutex<Dice>,
+    /// Transitive members per group, with the directory version they were computed at.
+    pub transitive_cache: Mutex<HashMap<usize, CachedMembers>>,
     ids: AtomicU64,
     seed: u64,
 }
@@ -360,6 +367,7 @@ impl Sandbox {
             counters: Mutex::new(BTreeMap::new()),
             total_requests: AtomicU64::new(0),
             fault_dice: Mutex::new(Dice::for_stream(seed, "faults")),
+            transitive_cache: Mutex::new(HashMap::new()),
             ids: AtomicU64::new(0),
             seed,
         });

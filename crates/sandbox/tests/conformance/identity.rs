@@ -182,7 +182,9 @@ async fn every_credential_failure_has_its_entra_status_error_and_code() {
     let disabled = app(&sandbox, AppState::Disabled);
     let graph = "https://graph.microsoft.com/.default";
     let tid = info.tenant.id.as_str();
-    let cases: Vec<(&str, String, Vec<(&str, String)>, u16, &str, u64)> = vec![
+    /// (scenario, tenant, form fields, status, error, AADSTS code)
+    type Case<'a> = (&'a str, String, Vec<(&'a str, String)>, u16, &'a str, u64);
+    let cases: Vec<Case> = vec![
         (
             "wrong secret",
             tid.into(),

@@ -2,7 +2,10 @@
 //! one test binary, one module per area, each test against its own sandbox on port 0.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod changes;
+mod graph;
 mod identity;
+mod trouble;
 
 use rollcall_sandbox::{AppInfo, AppState, Dataset, Sandbox, SandboxOptions};
 use serde_json::Value;
@@ -75,4 +78,28 @@ pub async fn token_for(sandbox: &Sandbox, app: &AppInfo) -> String {
     .await;
     assert_eq!(status, 200, "{body}");
     body["access_token"].as_str().unwrap().to_string()
+}
+
+/// A GET against Graph with a bearer token; returns (status, headers, JSON or text body).
+pub async fn graph_get(
+    sandbox: &Sandbox,
+    token: &str,
+    path_and_query: &str,
+    eventual: bool,
+) -> (u16, reqwest::header::HeaderMap, Value) {
+    let url = if path_and_query.starts_with("http") {
+        path_and_query.to_string()
+    } else {
+        format!("{}/v1.0/{path_and_query}", sandbox.info().graph_url)
+    };
+    let mut request = client().get(url).bearer_auth(token);
+    if eventual {
+        request = request.header("ConsistencyLevel", "eventual");
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let text = response.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, headers, body)
 }
