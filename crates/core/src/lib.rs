@@ -2,13 +2,16 @@
 //! report. It knows nothing of Tauri, windows or command lines; the shell and the CLI call it.
 
 pub mod auth;
+pub mod check;
 pub mod clock;
 pub mod cloud;
 pub mod credentials;
 pub mod data_dir;
 pub mod diagnosis;
 pub mod discovery;
+pub mod expiry;
 pub mod network;
 pub mod permissions;
+pub mod probe;
 pub mod profile;
 pub mod secret;
