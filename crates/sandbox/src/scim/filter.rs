@@ -122,6 +122,17 @@ impl Filter {
         }
     }
 
+    /// For a filter that is exactly `<attribute> eq "<text>"` on a top-level attribute, the
+    /// attribute's name and the text: lets the caller use an index instead of a scan.
+    pub fn single_equality(&self) -> Option<(&'static str, &str)> {
+        match self {
+            Filter::Compare(target, Op::Eq, Value::String(text)) if target.keys.len() == 1 => {
+                Some((target.keys[0], text))
+            }
+            _ => None,
+        }
+    }
+
     /// True when `document` (a User, or an element in an element scope) matches.
     pub fn matches(&self, document: &Value) -> bool {
         match self {

@@ -415,18 +415,34 @@ async fn list_users(State(context): State<Context>, RawQuery(raw): RawQuery) -> 
             .min(MAX_RESULTS);
         let skip = usize::try_from(start_index - 1).unwrap_or(usize::MAX);
         let roster = context.service.roster();
+        // The lookups clients make once per user go through indexes, not a scan.
+        let candidates: Vec<&StoredUser> = match filter.as_ref().and_then(Filter::single_equality) {
+            Some(("userName", name)) => roster.by_user_name(name).into_iter().collect(),
+            Some(("id", id)) => roster.get(id).into_iter().collect(),
+            Some(("externalId", external)) => roster
+                .iter()
+                .filter(|user| {
+                    user.attributes.get("externalId").and_then(Value::as_str) == Some(external)
+                })
+                .collect(),
+            _ => roster.iter().collect(),
+        };
         let mut total = 0;
         let mut page = Vec::new();
-        for user in roster.iter() {
-            let document = user.render(&context.base_url);
-            if filter
-                .as_ref()
-                .is_some_and(|filter| !filter.matches(&document))
-            {
-                continue;
-            }
-            if total >= skip && page.len() < count {
-                page.push(project(document, &query)?);
+        for user in candidates {
+            let on_page = total >= skip && page.len() < count;
+            match &filter {
+                Some(filter) => {
+                    let document = user.render(&context.base_url);
+                    if !filter.matches(&document) {
+                        continue;
+                    }
+                    if on_page {
+                        page.push(project(document, &query)?);
+                    }
+                }
+                None if on_page => page.push(project(user.render(&context.base_url), &query)?),
+                None => {}
             }
             total += 1;
         }
