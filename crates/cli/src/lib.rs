@@ -9,7 +9,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod check;
+mod profile;
 mod sandbox;
+mod secret;
 
 /// Exit status for bad usage or bad input (the map: 0 good, 1 problems found, 2 bad usage).
 pub const EXIT_USAGE: u8 = 2;
@@ -27,7 +30,8 @@ struct Cli {
     data_dir: Option<PathBuf>,
 
     /// Open the window against a built-in demo tenant, with its own data directory.
-    #[arg(long, conflicts_with = "command")]
+    /// (Only without a command: clap cannot name a subcommand in `conflicts_with`.)
+    #[arg(long)]
     demo: bool,
 
     #[command(subcommand)]
@@ -38,6 +42,12 @@ struct Cli {
 enum Command {
     /// Run a simulated Entra tenant and SCIM service on 127.0.0.1 until stopped.
     Sandbox(sandbox::SandboxArgs),
+    /// Import, export or list integration profiles (settings files; no secrets).
+    Profile(profile::ProfileArgs),
+    /// Store a profile's secret in this computer's keychain (read from standard input).
+    Secret(secret::SecretArgs),
+    /// Check a profile's connection to Microsoft Entra ID and explain any problem.
+    Check(check::CheckArgs),
 }
 
 /// What the `rollcall` binary should do after the command line was read.
@@ -67,12 +77,23 @@ where
             return Invocation::Exit(if error.use_stderr() { EXIT_USAGE } else { 0 });
         }
     };
+    if cli.demo && cli.command.is_some() {
+        eprint_line("--demo opens the window; it cannot be combined with a command.");
+        return Invocation::Exit(EXIT_USAGE);
+    }
     match cli.command {
         None => Invocation::Window {
             demo: cli.demo,
             data_dir: cli.data_dir,
         },
         Some(Command::Sandbox(args)) => Invocation::Exit(sandbox::run(&args)),
+        Some(Command::Profile(args)) => {
+            Invocation::Exit(profile::run(&args, cli.data_dir.as_deref()))
+        }
+        Some(Command::Secret(args)) => {
+            Invocation::Exit(secret::run(&args, cli.data_dir.as_deref()))
+        }
+        Some(Command::Check(args)) => Invocation::Exit(check::run(&args, cli.data_dir.as_deref())),
     }
 }
 
