@@ -76,7 +76,8 @@ pub struct CreatedUser {
     pub user_principal_name: String,
 }
 
-/// How many requests the sandbox has answered: all of them, and by kind (`token`,
+/// How many requests the sandbox has answered: all of them except control-API calls, and
+/// by kind (`token`,
 /// `discovery`, `consent`, `users`, `users_delta`, `groups`, `groups_delta`, `members`,
 /// `transitive_members`, `manager`, `applications`, `throttled`, `fault_429`, …).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -82,7 +82,9 @@ pub(crate) async fn handle(
     request: Request<Incoming>,
 ) -> Result<Response, DroppedConnection> {
     let path = request.uri().path().to_string();
-    state.count_request();
+    if !path.starts_with("/_sandbox") {
+        state.count_request();
+    }
     if path.starts_with("/v1.0/") || path == "/v1.0" {
         let (outcome, latency) = decide(&state);
         if latency > 0 {
