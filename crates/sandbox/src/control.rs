@@ -77,9 +77,9 @@ pub struct CreatedUser {
 }
 
 /// How many requests the sandbox has answered: all of them except control-API calls, and
-/// by kind (`token`,
-/// `discovery`, `consent`, `users`, `users_delta`, `groups`, `groups_delta`, `members`,
-/// `transitive_members`, `manager`, `applications`, `throttled`, `fault_429`, …).
+/// by kind (`token`, `discovery`, `consent`, `users`, `users_delta`, `groups`,
+/// `groups_delta`, `members`, `transitive_members`, `manager`, `applications`, `throttled`,
+/// `fault_429`, `fault_503`, `fault_504`, `fault_dropped`, `control`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RequestCounters {
     pub total: u64,
