@@ -47,30 +47,24 @@ impl From<KindArg> for SecretKind {
 
 pub(crate) fn run(args: &SecretArgs, data_dir: Option<&Path>) -> u8 {
     let stdin = std::io::stdin();
-    let interactive = stdin.is_terminal();
-    if interactive {
-        eprint_line("Paste the secret and press Enter (it is not shown):");
+    if !stdin.is_terminal() {
+        return execute(args, data_dir, &Keychain::new(), &mut stdin.lock());
     }
-    let hidden = interactive && hide_typing(true);
-    let status = execute(args, data_dir, &Keychain::new(), &mut stdin.lock());
-    if hidden {
-        hide_typing(false);
-        eprint_line("");
+    // Typed at a terminal: read without echo, on every platform.
+    match rpassword::prompt_password("Paste the secret and press Enter (it is not shown): ") {
+        Ok(typed) => execute(
+            args,
+            data_dir,
+            &Keychain::new(),
+            &mut std::io::Cursor::new(typed),
+        ),
+        Err(error) => {
+            eprint_line(&format!(
+                "Could not read the secret from the terminal: {error}. Pipe it in instead, for example: printf '%s' \"$VALUE\" | rollcall secret set NAME graph"
+            ));
+            EXIT_USAGE
+        }
     }
-    status
-}
-
-/// Turns terminal echo off (or back on) while a secret is typed. Best effort: where `stty` is
-/// missing the value is still never printed by Rollcall itself.
-fn hide_typing(hide: bool) -> bool {
-    if !cfg!(unix) {
-        return false;
-    }
-    std::process::Command::new("stty")
-        .arg(if hide { "-echo" } else { "echo" })
-        .stdin(std::process::Stdio::inherit())
-        .status()
-        .is_ok_and(|status| status.success())
 }
 
 pub(crate) fn execute(
