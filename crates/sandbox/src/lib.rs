@@ -302,6 +302,7 @@ impl SandboxState {
 pub struct Sandbox {
     info: SandboxInfo,
     state: Arc<SandboxState>,
+    scim: ScimService,
     server: Option<tokio::task::JoinHandle<()>>,
 }
 
@@ -401,6 +402,7 @@ impl Sandbox {
         Ok(Sandbox {
             info,
             state,
+            scim,
             server: Some(server),
         })
     }
@@ -418,6 +420,11 @@ impl Sandbox {
     /// A handle that steers this sandbox (faults, consent, directory changes, counters).
     pub fn control(&self) -> SandboxControl {
         SandboxControl::new(self.state.clone())
+    }
+
+    /// The simulated learning platform's SCIM service (its users, fault switches, counters).
+    pub fn scim(&self) -> &ScimService {
+        &self.scim
     }
 
     /// Stops the server and waits until it has stopped.
