@@ -1,0 +1,43 @@
+// The Microsoft clouds an organisation can be on, in the words an admin would recognise.
+// The ids are the `entra.cloud` values of a profile file.
+
+export type CloudId = 'global' | 'usgov' | 'usgov-dod' | 'china' | 'custom';
+
+export interface CloudChoice {
+  id: CloudId;
+  name: string;
+  description: string;
+  advanced?: boolean;
+}
+
+export const CLOUDS: readonly CloudChoice[] = [
+  {
+    id: 'global',
+    name: 'Worldwide',
+    description:
+      'Used by almost every organisation, including US Government GCC. You sign in at entra.microsoft.com.',
+  },
+  {
+    id: 'usgov',
+    name: 'US Government GCC High',
+    description: 'For US government agencies and contractors that sign in at portal.azure.us.',
+  },
+  {
+    id: 'usgov-dod',
+    name: 'US Government DoD',
+    description: 'For the US Department of Defense.',
+  },
+  {
+    id: 'china',
+    name: 'China, operated by 21Vianet',
+    description: 'For organisations whose Microsoft 365 is run by 21Vianet. You sign in at portal.azure.cn.',
+  },
+  {
+    id: 'custom',
+    name: 'Other (advanced)',
+    description: 'You type in the sign-in and Microsoft Graph addresses yourself, for example for a test environment.',
+    advanced: true,
+  },
+];
+
+export const DEFAULT_CLOUD: CloudId = 'global';
