@@ -1,0 +1,742 @@
+//! Microsoft Graph reads for the directory: one request at a time with `$select`, every
+//! `@odata.nextLink` followed, delta rounds, 429 honoured with its `Retry-After`, 5xx,
+//! timeouts and dropped connections retried with exponential backoff and jitter, a token
+//! renewed once when Graph says it expired, and pacing that keeps under the identity
+//! service's resource-unit budget. It fetches what it is asked for and never decides who is
+//! in scope. Sleeping is injected ([`Sleeper`]) so tests of the waiting run in milliseconds.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::auth::{AccessToken, AppSignIn, TokenError, TokenSource};
+use crate::clock::Clock;
+use crate::network::chain_text;
+
+/// Something that waits. The real one sleeps on the tokio timer; tests pass one that only
+/// records how long it was asked to wait.
+pub trait Sleeper: Send + Sync {
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send>>;
+}
+
+/// Waits on the tokio timer.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TokioSleeper;
+
+impl Sleeper for TokioSleeper {
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+        Box::pin(tokio::time::sleep(duration))
+    }
+}
+
+/// How often and how long to retry.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryPolicy {
+    /// Attempts per request before giving up (the first try included).
+    pub max_attempts: u32,
+    /// The first backoff; doubled on each further attempt.
+    pub base_delay: Duration,
+    /// No single backoff is longer than this.
+    pub max_delay: Duration,
+    /// A `Retry-After` longer than this is cut to it.
+    pub max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: 8,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(30),
+            max_retry_after: Duration::from_secs(300),
+        }
+    }
+}
+
+/// A flag the caller sets to stop a read; checked before every request and between pages.
+#[derive(Debug, Clone, Default)]
+pub struct CancelToken(Arc<AtomicBool>);
+
+impl CancelToken {
+    pub fn new() -> CancelToken {
+        CancelToken::default()
+    }
+
+    /// Asks the read to stop at the next page boundary.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// How far a read has got, for a progress bar.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ReadProgress {
+    /// What is being read now, in words ("Reading members of Staff").
+    pub stage: String,
+    /// Pages of results received so far.
+    pub pages: u64,
+    /// HTTP requests sent so far (retries included).
+    pub requests: u64,
+    /// People read so far.
+    pub users: u64,
+    /// Milliseconds since the read began.
+    pub elapsed_ms: u64,
+}
+
+/// Receives progress reports; called on the reading task, so it should return quickly.
+pub type ProgressSink = Arc<dyn Fn(&ReadProgress) + Send + Sync>;
+
+/// Why a Graph read failed after every retry.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GraphError {
+    #[error("The read was cancelled before it finished; the previous cache is kept.")]
+    Cancelled,
+    #[error(
+        "Rollcall could not get a token to read the directory: {0}. Run `rollcall check` for the connection to find out why."
+    )]
+    Token(String),
+    #[error("Graph did not find {what} ({code}: {message}).")]
+    NotFound {
+        what: String,
+        code: String,
+        message: String,
+    },
+    #[error(
+        "Graph refused to read {what} (HTTP {status}, {code}: {message}). Grant the app GroupMember.Read.All and User.Read.All with admin consent, then run `rollcall check`."
+    )]
+    Refused {
+        what: String,
+        status: u16,
+        code: String,
+        message: String,
+    },
+    #[error(
+        "Graph kept throttling the read after {attempts} attempts. Wait a few minutes and read again; other apps may be using this tenant's quota."
+    )]
+    Throttled { attempts: u32 },
+    #[error(
+        "Graph stayed unavailable after {attempts} attempts (last answer HTTP {status}). Try again later; see the Microsoft 365 service health page if it persists."
+    )]
+    Unavailable { attempts: u32, status: u16 },
+    #[error(
+        "Graph could not be reached after {attempts} attempts: {detail}. Check the network connection and try again."
+    )]
+    Network { attempts: u32, detail: String },
+    #[error("The delta link has expired; a full read is needed.")]
+    DeltaExpired { location: Option<String> },
+    #[error("Graph rejected the request for {what} (HTTP {status}, {code}: {message}).")]
+    Rejected {
+        what: String,
+        status: u16,
+        code: String,
+        message: String,
+    },
+    #[error("Graph's answer for {what} could not be read: {detail}")]
+    Unreadable { what: String, detail: String },
+}
+
+/// One page of a collection.
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    pub items: Vec<Value>,
+    pub next_link: Option<String>,
+    pub delta_link: Option<String>,
+}
+
+/// Request counts since the client was made.
+#[derive(Debug, Default)]
+struct Counters {
+    requests: AtomicU64,
+    pages: AtomicU64,
+    users: AtomicU64,
+    retries: AtomicU64,
+    throttled: AtomicU64,
+    renewals: AtomicU64,
+}
+
+/// What the client did, for reports and benchmarks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct RequestStats {
+    pub requests: u64,
+    pub pages: u64,
+    pub retries: u64,
+    pub throttled: u64,
+    pub token_renewals: u64,
+}
+
+/// A token bucket of resource units, refilled over 10 seconds (§7.3 of Graph's throttling
+/// limits): a request that would overdraw it waits until enough units are back.
+#[derive(Debug)]
+struct Pacer {
+    per_ten_seconds: f64,
+    level: f64,
+    updated: Instant,
+}
+
+impl Pacer {
+    fn new(per_ten_seconds: f64) -> Pacer {
+        Pacer {
+            per_ten_seconds,
+            level: per_ten_seconds,
+            updated: Instant::now(),
+        }
+    }
+
+    /// Takes `units`; returns how long to wait first.
+    fn take(&mut self, units: f64) -> Duration {
+        let now = Instant::now();
+        let rate = self.per_ten_seconds / 10.0;
+        let elapsed = now.saturating_duration_since(self.updated).as_secs_f64();
+        self.level = (self.level + elapsed * rate).min(self.per_ten_seconds);
+        self.updated = now;
+        self.level -= units;
+        if self.level >= 0.0 {
+            Duration::ZERO
+        } else {
+            Duration::from_secs_f64(-self.level / rate)
+        }
+    }
+}
+
+/// The share of the tenant's resource-unit quota Rollcall allows itself, leaving room for
+/// other apps and for Graph's own estimate differing from ours.
+const BUDGET_SHARE: f64 = 0.8;
+
+/// The identity service's quota per app and tenant per 10 seconds, by tenant size:
+/// S (< 50 users) 3,500, M (50–500) 5,000, L (> 500) 8,000.
+pub fn resource_unit_quota(tenant_users: u64) -> f64 {
+    match tenant_users {
+        0..50 => 3_500.0,
+        50..=500 => 5_000.0,
+        _ => 8_000.0,
+    }
+}
+
+/// What a GET costs in resource units (§7.3): users 2, members 3, transitiveMembers 5,
+/// anything else 1; `$select` −1, `$expand` +1, `$top` < 20 −1; never below 1.
+pub fn request_cost(url: &str) -> u32 {
+    let (path, query) = url.split_once('?').unwrap_or((url, ""));
+    let path = path.to_ascii_lowercase();
+    let query = percent_decode(query).to_ascii_lowercase();
+    let mut cost: i64 = if path.contains("/transitivemembers") {
+        5
+    } else if path.contains("/members") {
+        3
+    } else if path.contains("/v1.0/users") && !path.contains("/manager") {
+        2
+    } else {
+        1
+    };
+    let has = |name: &str| {
+        query
+            .split('&')
+            .any(|pair| pair.starts_with(&format!("{name}=")))
+    };
+    if has("$select") {
+        cost -= 1;
+    }
+    if has("$expand") {
+        cost += 1;
+    }
+    let small_top = query.split('&').any(|pair| {
+        pair.strip_prefix("$top=")
+            .and_then(|top| top.parse::<u32>().ok())
+            .is_some_and(|top| top < 20)
+    });
+    if small_top {
+        cost -= 1;
+    }
+    cost.max(1) as u32
+}
+
+fn percent_decode(text: &str) -> String {
+    url::form_urlencoded::parse(text.as_bytes())
+        .map(|(key, value)| {
+            if value.is_empty() {
+                key.into_owned()
+            } else {
+                format!("{key}={value}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Access tokens for Graph: reused while valid; replaced once when Graph answers 401
+/// `InvalidAuthenticationToken` (the token expired during a long read).
+struct GraphTokens {
+    sign_in: AppSignIn,
+    http: reqwest::Client,
+    clock: Arc<dyn Clock>,
+    source: tokio::sync::Mutex<Arc<TokenSource>>,
+}
+
+impl GraphTokens {
+    async fn current(&self) -> Result<AccessToken, TokenError> {
+        let source = self.source.lock().await.clone();
+        source.token().await
+    }
+
+    /// Drops the cached token and asks for a new one.
+    async fn renew(&self) -> Result<AccessToken, TokenError> {
+        let fresh = Arc::new(TokenSource::new(
+            self.sign_in.clone(),
+            self.http.clone(),
+            self.clock.clone(),
+        ));
+        *self.source.lock().await = fresh.clone();
+        fresh.token().await
+    }
+}
+
+fn token_text(error: &TokenError) -> String {
+    match error {
+        TokenError::Refused { status, error } => format!("HTTP {status}, {error}"),
+        TokenError::Server { status } => format!("the sign-in service answered HTTP {status}"),
+        TokenError::Transport(error) => chain_text(error),
+        TokenError::Unreadable(detail) => detail.clone(),
+    }
+}
+
+/// A client for Graph directory reads.
+pub struct GraphClient {
+    http: reqwest::Client,
+    graph_url: String,
+    tokens: GraphTokens,
+    policy: RetryPolicy,
+    sleeper: Arc<dyn Sleeper>,
+    pacer: Mutex<Pacer>,
+    counters: Counters,
+    cancel: CancelToken,
+    progress: Option<ProgressSink>,
+    stage: Mutex<String>,
+    started: Instant,
+}
+
+impl std::fmt::Debug for GraphClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GraphClient")
+            .field("graph_url", &self.graph_url)
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl GraphClient {
+    /// A client reading `graph_url` (e.g. `https://graph.microsoft.com`) as the app
+    /// `sign_in`. Tokens are judged by `clock`.
+    pub fn new(
+        http: reqwest::Client,
+        graph_url: &str,
+        sign_in: AppSignIn,
+        clock: Arc<dyn Clock>,
+    ) -> GraphClient {
+        let source = Arc::new(TokenSource::new(
+            sign_in.clone(),
+            http.clone(),
+            clock.clone(),
+        ));
+        GraphClient {
+            http: http.clone(),
+            graph_url: graph_url.trim_end_matches('/').to_string(),
+            tokens: GraphTokens {
+                sign_in,
+                http,
+                clock,
+                source: tokio::sync::Mutex::new(source),
+            },
+            policy: RetryPolicy::default(),
+            sleeper: Arc::new(TokioSleeper),
+            pacer: Mutex::new(Pacer::new(resource_unit_quota(0) * BUDGET_SHARE)),
+            counters: Counters::default(),
+            cancel: CancelToken::new(),
+            progress: None,
+            stage: Mutex::new(String::new()),
+            started: Instant::now(),
+        }
+    }
+
+    pub fn with_retry_policy(mut self, policy: RetryPolicy) -> GraphClient {
+        self.policy = policy;
+        self
+    }
+
+    pub fn with_sleeper(mut self, sleeper: Arc<dyn Sleeper>) -> GraphClient {
+        self.sleeper = sleeper;
+        self
+    }
+
+    pub fn with_cancel(mut self, cancel: CancelToken) -> GraphClient {
+        self.cancel = cancel;
+        self
+    }
+
+    pub fn with_progress(mut self, progress: ProgressSink) -> GraphClient {
+        self.progress = Some(progress);
+        self
+    }
+
+    /// Resource units per 10 seconds the client allows itself.
+    pub fn with_budget(self, per_ten_seconds: f64) -> GraphClient {
+        self.set_budget(per_ten_seconds);
+        self
+    }
+
+    fn set_budget(&self, per_ten_seconds: f64) {
+        let mut pacer = self.pacer.lock().unwrap_or_else(PoisonError::into_inner);
+        let used = pacer.per_ten_seconds - pacer.level;
+        pacer.per_ten_seconds = per_ten_seconds.max(1.0);
+        pacer.level = pacer.per_ten_seconds - used;
+    }
+
+    /// Sizes the pacing to the tenant, once its user count is known.
+    pub fn budget_for_tenant(&self, tenant_users: u64) {
+        self.set_budget(resource_unit_quota(tenant_users) * BUDGET_SHARE);
+    }
+
+    pub fn cancel_token(&self) -> &CancelToken {
+        &self.cancel
+    }
+
+    pub fn stats(&self) -> RequestStats {
+        RequestStats {
+            requests: self.counters.requests.load(Ordering::Relaxed),
+            pages: self.counters.pages.load(Ordering::Relaxed),
+            retries: self.counters.retries.load(Ordering::Relaxed),
+            throttled: self.counters.throttled.load(Ordering::Relaxed),
+            token_renewals: self.counters.renewals.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The absolute address of a Graph v1.0 path with query options (encoded here).
+    pub fn url(&self, path: &str, query: &[(&str, &str)]) -> String {
+        let base = format!("{}/v1.0/{}", self.graph_url, path.trim_start_matches('/'));
+        if query.is_empty() {
+            return base;
+        }
+        let mut serializer = url::form_urlencoded::Serializer::new(String::new());
+        for (key, value) in query {
+            serializer.append_pair(key, value);
+        }
+        // `$` and `,` stay readable, as Graph writes them in its own links.
+        let encoded = serializer.finish().replace("%24", "$").replace("%2C", ",");
+        format!("{base}?{encoded}")
+    }
+
+    /// Names what is being read, for progress reports.
+    pub fn set_stage(&self, stage: impl Into<String>) {
+        *self.stage.lock().unwrap_or_else(PoisonError::into_inner) = stage.into();
+        self.report();
+    }
+
+    /// Adds to the count of people read, for progress reports.
+    pub fn count_users(&self, users: u64) {
+        self.counters.users.fetch_add(users, Ordering::Relaxed);
+    }
+
+    fn report(&self) {
+        if let Some(progress) = &self.progress {
+            let report = ReadProgress {
+                stage: self
+                    .stage
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .clone(),
+                pages: self.counters.pages.load(Ordering::Relaxed),
+                requests: self.counters.requests.load(Ordering::Relaxed),
+                users: self.counters.users.load(Ordering::Relaxed),
+                elapsed_ms: u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            };
+            progress(&report);
+        }
+    }
+
+    /// Stops with [`GraphError::Cancelled`] when the caller asked to stop.
+    pub fn check_cancelled(&self) -> Result<(), GraphError> {
+        if self.cancel.is_cancelled() {
+            Err(GraphError::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Reads one JSON document. `eventual` sends `ConsistencyLevel: eventual` (needed for
+    /// `$search`, `$count`); `what` names the thing for messages.
+    pub async fn get_json(
+        &self,
+        url: &str,
+        eventual: bool,
+        what: &str,
+    ) -> Result<Value, GraphError> {
+        let body = self.get(url, eventual, what).await?;
+        serde_json::from_slice(&body).map_err(|error| GraphError::Unreadable {
+            what: what.to_string(),
+            detail: error.to_string(),
+        })
+    }
+
+    /// Reads a plain-text answer (`$count`).
+    pub async fn get_text(
+        &self,
+        url: &str,
+        eventual: bool,
+        what: &str,
+    ) -> Result<String, GraphError> {
+        let body = self.get(url, eventual, what).await?;
+        Ok(String::from_utf8_lossy(&body).trim().to_string())
+    }
+
+    /// Reads one page of a collection.
+    pub async fn page(&self, url: &str, eventual: bool, what: &str) -> Result<Page, GraphError> {
+        let mut json = self.get_json(url, eventual, what).await?;
+        let text =
+            |json: &Value, key: &str| json.get(key).and_then(Value::as_str).map(str::to_string);
+        let next_link = text(&json, "@odata.nextLink");
+        let delta_link = text(&json, "@odata.deltaLink");
+        let items = match json.get_mut("value").map(Value::take) {
+            Some(Value::Array(items)) => items,
+            _ => {
+                return Err(GraphError::Unreadable {
+                    what: what.to_string(),
+                    detail: "the answer has no \"value\" list".to_string(),
+                });
+            }
+        };
+        self.counters.pages.fetch_add(1, Ordering::Relaxed);
+        Ok(Page {
+            items,
+            next_link,
+            delta_link,
+        })
+    }
+
+    /// Reads every page from `first`, handing each page's items to `on_page`; checks for
+    /// cancellation between pages. Returns the `@odata.deltaLink` of the last page, if any.
+    pub async fn each_page<F>(
+        &self,
+        first: String,
+        eventual: bool,
+        what: &str,
+        mut on_page: F,
+    ) -> Result<Option<String>, GraphError>
+    where
+        F: FnMut(Vec<Value>) -> Result<(), GraphError>,
+    {
+        let mut url = first;
+        loop {
+            self.check_cancelled()?;
+            let page = self.page(&url, eventual, what).await?;
+            on_page(page.items)?;
+            self.report();
+            match page.next_link {
+                Some(next) => url = next,
+                None => return Ok(page.delta_link),
+            }
+        }
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        let exponent = attempt.saturating_sub(1).min(16);
+        let full = self
+            .policy
+            .base_delay
+            .saturating_mul(1u32 << exponent)
+            .min(self.policy.max_delay);
+        // Jitter: somewhere between half and all of the full delay.
+        let random = (uuid::Uuid::new_v4().as_u128() % 1_000) as f64 / 1_000.0;
+        full.mul_f64(0.5 + random / 2.0)
+    }
+
+    async fn wait(&self, duration: Duration) {
+        if !duration.is_zero() {
+            self.sleeper.sleep(duration).await;
+        }
+    }
+
+    async fn get(&self, url: &str, eventual: bool, what: &str) -> Result<Vec<u8>, GraphError> {
+        let units = f64::from(request_cost(url));
+        let mut attempts: u32 = 0;
+        let mut renewed = false;
+        loop {
+            self.check_cancelled()?;
+            attempts += 1;
+            let pause = self
+                .pacer
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take(units);
+            self.wait(pause).await;
+            let token = self
+                .tokens
+                .current()
+                .await
+                .map_err(|error| GraphError::Token(token_text(&error)))?;
+            let mut request = self.http.get(url).bearer_auth(token.bearer());
+            if eventual {
+                request = request.header("ConsistencyLevel", "eventual");
+            }
+            self.counters.requests.fetch_add(1, Ordering::Relaxed);
+            let failure = match request.send().await {
+                Err(error) => Failure::Network(chain_text(&error)),
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let retry_after = response
+                        .headers()
+                        .get("retry-after")
+                        .and_then(|value| value.to_str().ok())
+                        .and_then(parse_retry_after);
+                    let location = response
+                        .headers()
+                        .get("location")
+                        .and_then(|value| value.to_str().ok())
+                        .map(str::to_string);
+                    match response.bytes().await {
+                        Err(error) => Failure::Network(chain_text(&error)),
+                        Ok(body) if (200..300).contains(&status) => return Ok(body.to_vec()),
+                        Ok(body) => {
+                            let (code, message) = error_parts(&body, status);
+                            match status {
+                                401 if !renewed => {
+                                    renewed = true;
+                                    attempts -= 1;
+                                    self.counters.renewals.fetch_add(1, Ordering::Relaxed);
+                                    self.tokens
+                                        .renew()
+                                        .await
+                                        .map_err(|error| GraphError::Token(token_text(&error)))?;
+                                    continue;
+                                }
+                                429 => Failure::Throttled(retry_after),
+                                500 | 502 | 503 | 504 => Failure::Unavailable(status, retry_after),
+                                410 => return Err(GraphError::DeltaExpired { location }),
+                                404 => {
+                                    return Err(GraphError::NotFound {
+                                        what: what.to_string(),
+                                        code,
+                                        message,
+                                    });
+                                }
+                                401 | 403 => {
+                                    return Err(GraphError::Refused {
+                                        what: what.to_string(),
+                                        status,
+                                        code,
+                                        message,
+                                    });
+                                }
+                                _ => {
+                                    return Err(GraphError::Rejected {
+                                        what: what.to_string(),
+                                        status,
+                                        code,
+                                        message,
+                                    });
+                                }
+                            }
+                        }
+                    }
+                }
+            };
+            if attempts >= self.policy.max_attempts {
+                return Err(match failure {
+                    Failure::Network(detail) => GraphError::Network { attempts, detail },
+                    Failure::Throttled(_) => GraphError::Throttled { attempts },
+                    Failure::Unavailable(status, _) => GraphError::Unavailable { attempts, status },
+                });
+            }
+            self.counters.retries.fetch_add(1, Ordering::Relaxed);
+            let pause = match failure {
+                Failure::Throttled(retry_after) => {
+                    self.counters.throttled.fetch_add(1, Ordering::Relaxed);
+                    retry_after
+                        .map(|after| after.min(self.policy.max_retry_after))
+                        .unwrap_or_else(|| self.backoff(attempts))
+                }
+                Failure::Unavailable(_, Some(after)) => after
+                    .min(self.policy.max_retry_after)
+                    .max(self.backoff(attempts)),
+                Failure::Unavailable(_, None) | Failure::Network(_) => self.backoff(attempts),
+            };
+            self.wait(pause).await;
+        }
+    }
+}
+
+/// A failure worth another attempt.
+enum Failure {
+    Network(String),
+    Throttled(Option<Duration>),
+    Unavailable(u16, Option<Duration>),
+}
+
+/// `Retry-After` in seconds, fractions allowed (Graph sends e.g. `2.128`).
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    let seconds: f64 = value.trim().parse().ok()?;
+    (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds))
+}
+
+fn error_parts(body: &[u8], status: u16) -> (String, String) {
+    serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|json| {
+            let error = json.get("error")?;
+            let code = error.get("code").and_then(Value::as_str)?.to_string();
+            let message = error
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            Some((code, message))
+        })
+        .unwrap_or_else(|| (format!("HTTP {status}"), String::new()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn costs_follow_the_published_table() {
+        assert_eq!(
+            request_cost("https://g/v1.0/groups/x/members?$select=id&$top=999"),
+            2
+        );
+        assert_eq!(request_cost("https://g/v1.0/groups/x/transitiveMembers"), 5);
+        assert_eq!(
+            request_cost("https://g/v1.0/users?$select=id&$expand=manager($select=id)"),
+            2
+        );
+        assert_eq!(request_cost("https://g/v1.0/groups/x?$select=id"), 1);
+        assert_eq!(request_cost("https://g/v1.0/users?$top=5"), 1);
+    }
+
+    #[test]
+    fn retry_after_accepts_fractions_and_refuses_nonsense() {
+        assert_eq!(
+            parse_retry_after("2.128"),
+            Some(Duration::from_millis(2128))
+        );
+        assert_eq!(parse_retry_after(" 3 "), Some(Duration::from_secs(3)));
+        assert_eq!(parse_retry_after("soon"), None);
+        assert_eq!(parse_retry_after("-1"), None);
+    }
+
+    #[test]
+    fn pacer_makes_the_overdraft_wait() {
+        let mut pacer = Pacer::new(10.0);
+        assert_eq!(pacer.take(6.0), Duration::ZERO);
+        let wait = pacer.take(6.0);
+        assert!(
+            wait > Duration::from_millis(1900) && wait <= Duration::from_secs(2),
+            "{wait:?}"
+        );
+    }
+}

@@ -1,0 +1,362 @@
+//! The data-quality preview: who the scope selects from the cache, why each person is in
+//! (their group paths), and what is wrong with their data, under stable warning codes the
+//! UI and scripts can switch on. Serializes as the `preview` JSON and exports to CSV
+//! (RFC 4180). Reads only the cache; never talks to Graph or a learning platform.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde::Serialize;
+
+use crate::directory::{GroupScope, UserRecord, evaluate};
+use crate::profile::{MappingSettings, UsernameSource};
+use crate::store::{ReadProblem, Store, StoreError};
+
+/// A data problem on one person. The string codes are part of the JSON contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Warning {
+    /// No mail address; the fallback address is shown in `email`.
+    NoMail,
+    /// Another person in scope has the same mail address.
+    DuplicateMail,
+    /// Another person in scope would get the same user name.
+    DuplicateUsername,
+    /// The sign-in name and the mail address differ (members only; guests always differ).
+    UpnDiffersFromMail,
+    /// The person's manager is not in scope, so the platform cannot link them.
+    ManagerOutsideScope,
+    /// The mapping takes the user name from employeeId, which this person lacks.
+    NoEmployeeId,
+}
+
+impl Warning {
+    pub fn code(self) -> &'static str {
+        match self {
+            Warning::NoMail => "no_mail",
+            Warning::DuplicateMail => "duplicate_mail",
+            Warning::DuplicateUsername => "duplicate_username",
+            Warning::UpnDiffersFromMail => "upn_differs_from_mail",
+            Warning::ManagerOutsideScope => "manager_outside_scope",
+            Warning::NoEmployeeId => "no_employee_id",
+        }
+    }
+}
+
+/// Member or guest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UserKind {
+    Member,
+    Guest,
+}
+
+/// One person in scope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PreviewUser {
+    pub id: String,
+    #[serde(rename = "userPrincipalName")]
+    pub user_principal_name: String,
+    pub mail: Option<String>,
+    #[serde(rename = "displayName")]
+    pub display_name: String,
+    pub enabled: bool,
+    pub kind: UserKind,
+    /// Group names from a scope group down to the group holding the person; one list per
+    /// way they were reached.
+    pub paths: Vec<Vec<String>>,
+    pub warnings: Vec<Warning>,
+    /// The user name the learning platform will get (after any fallback).
+    pub username: String,
+    /// The email address the learning platform will get (after any fallback).
+    pub email: String,
+    #[serde(rename = "managerId")]
+    pub manager_id: Option<String>,
+}
+
+/// Counts over everyone in scope.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    pub matched: usize,
+    pub enabled: usize,
+    pub disabled: usize,
+    pub guests: usize,
+    /// People per warning code (codes with nobody are left out).
+    pub warnings: BTreeMap<String, usize>,
+    /// Reached through an include group but kept out by an exclude group.
+    pub excluded: usize,
+    /// Guests reached but left out because the profile leaves guests out.
+    pub guests_left_out: usize,
+}
+
+/// The preview: serializes as the `preview` JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Preview {
+    /// False when the last read did not finish (the people shown come from an older read,
+    /// or there is none).
+    pub complete: bool,
+    pub users: Vec<PreviewUser>,
+    pub totals: Totals,
+    /// Group members that are not people (devices, service principals, contacts), by kind;
+    /// they never get an account.
+    pub skipped: BTreeMap<String, usize>,
+    /// Problems with the scope (a group that does not exist, an empty group).
+    pub problems: Vec<ReadProblem>,
+    /// Why the last read did not finish, when it did not.
+    #[serde(rename = "readError", skip_serializing_if = "Option::is_none")]
+    pub read_error: Option<String>,
+    /// When the snapshot shown was read.
+    #[serde(rename = "readAt", skip_serializing_if = "Option::is_none")]
+    pub read_at: Option<String>,
+}
+
+fn fold(text: &str) -> String {
+    text.trim().to_lowercase()
+}
+
+/// The user name and email the mapping gives a person, and whether a fallback was used.
+fn identity(user: &UserRecord, mapping: &MappingSettings) -> (String, String, bool) {
+    let email = user
+        .mail
+        .clone()
+        .unwrap_or_else(|| user.user_principal_name.clone());
+    let (username, missing) = match mapping.username {
+        UsernameSource::UserPrincipalName => (user.user_principal_name.clone(), false),
+        UsernameSource::Mail => (email.clone(), false),
+        UsernameSource::EmployeeId => match &user.employee_id {
+            Some(id) => (id.clone(), false),
+            None => (user.user_principal_name.clone(), true),
+        },
+    };
+    (username, email, missing)
+}
+
+impl Preview {
+    /// The preview of a profile's scope from its cache.
+    pub fn from_store(
+        store: &Store,
+        scope: &GroupScope,
+        mapping: &MappingSettings,
+    ) -> Result<Preview, StoreError> {
+        let status = store.status()?;
+        let snapshot = store.snapshot()?;
+        let result = evaluate(&snapshot, scope);
+        let in_scope: HashSet<&str> = result
+            .matched
+            .iter()
+            .map(|matched| matched.user.id.as_str())
+            .collect();
+        let mut mail_count: HashMap<String, usize> = HashMap::new();
+        let mut username_count: HashMap<String, usize> = HashMap::new();
+        let identities: Vec<(String, String, bool)> = result
+            .matched
+            .iter()
+            .map(|matched| identity(matched.user, mapping))
+            .collect();
+        for (matched, (username, _, _)) in result.matched.iter().zip(&identities) {
+            if let Some(mail) = &matched.user.mail {
+                *mail_count.entry(fold(mail)).or_insert(0) += 1;
+            }
+            *username_count.entry(fold(username)).or_insert(0) += 1;
+        }
+        let mut totals = Totals {
+            excluded: result.excluded,
+            guests_left_out: result.guests_left_out,
+            ..Totals::default()
+        };
+        let mut users = Vec::with_capacity(result.matched.len());
+        for (matched, (username, email, missing_employee_id)) in
+            result.matched.into_iter().zip(identities)
+        {
+            let user = matched.user;
+            let guest = user.is_guest();
+            let mut warnings = Vec::new();
+            match &user.mail {
+                None => warnings.push(Warning::NoMail),
+                Some(mail) => {
+                    if mail_count.get(&fold(mail)).copied().unwrap_or(0) > 1 {
+                        warnings.push(Warning::DuplicateMail);
+                    }
+                    if !guest && fold(mail) != fold(&user.user_principal_name) {
+                        warnings.push(Warning::UpnDiffersFromMail);
+                    }
+                }
+            }
+            if missing_employee_id {
+                warnings.push(Warning::NoEmployeeId);
+            }
+            if username_count.get(&fold(&username)).copied().unwrap_or(0) > 1 {
+                warnings.push(Warning::DuplicateUsername);
+            }
+            if user
+                .manager_id
+                .as_deref()
+                .is_some_and(|manager| !in_scope.contains(manager))
+            {
+                warnings.push(Warning::ManagerOutsideScope);
+            }
+            totals.matched += 1;
+            if user.enabled {
+                totals.enabled += 1;
+            } else {
+                totals.disabled += 1;
+            }
+            if guest {
+                totals.guests += 1;
+            }
+            for warning in &warnings {
+                *totals
+                    .warnings
+                    .entry(warning.code().to_string())
+                    .or_insert(0) += 1;
+            }
+            users.push(PreviewUser {
+                id: user.id.clone(),
+                user_principal_name: user.user_principal_name.clone(),
+                mail: user.mail.clone(),
+                display_name: user.display_name.clone(),
+                enabled: user.enabled,
+                kind: if guest {
+                    UserKind::Guest
+                } else {
+                    UserKind::Member
+                },
+                paths: matched.paths,
+                warnings,
+                username,
+                email,
+                manager_id: user.manager_id.clone(),
+            });
+        }
+        let complete = status.as_ref().is_some_and(|status| status.complete);
+        Ok(Preview {
+            complete,
+            users,
+            totals,
+            skipped: result.skipped,
+            problems: result.problems,
+            read_error: status.as_ref().and_then(|status| {
+                (!status.complete).then(|| {
+                    status
+                        .message
+                        .clone()
+                        .unwrap_or_else(|| "The directory has not been read yet.".into())
+                })
+            }),
+            read_at: status.and_then(|status| status.finished_at),
+        })
+    }
+
+    /// The preview as CSV (RFC 4180: comma-separated, CRLF line ends, fields quoted when
+    /// they hold a comma, quote or line break). Paths are joined with " → " and separated
+    /// by "; ", warnings by spaces.
+    pub fn to_csv(&self) -> String {
+        let mut out = String::new();
+        let header = [
+            "id",
+            "userPrincipalName",
+            "mail",
+            "displayName",
+            "enabled",
+            "kind",
+            "username",
+            "email",
+            "paths",
+            "warnings",
+        ];
+        push_row(&mut out, header.iter().map(|h| h.to_string()));
+        for user in &self.users {
+            let paths = user
+                .paths
+                .iter()
+                .map(|path| path.join(" → "))
+                .collect::<Vec<_>>()
+                .join("; ");
+            let warnings = user
+                .warnings
+                .iter()
+                .map(|warning| warning.code())
+                .collect::<Vec<_>>()
+                .join(" ");
+            push_row(
+                &mut out,
+                [
+                    user.id.clone(),
+                    user.user_principal_name.clone(),
+                    user.mail.clone().unwrap_or_default(),
+                    user.display_name.clone(),
+                    user.enabled.to_string(),
+                    match user.kind {
+                        UserKind::Member => "member".to_string(),
+                        UserKind::Guest => "guest".to_string(),
+                    },
+                    user.username.clone(),
+                    user.email.clone(),
+                    paths,
+                    warnings,
+                ]
+                .into_iter(),
+            );
+        }
+        out
+    }
+}
+
+fn push_row(out: &mut String, fields: impl Iterator<Item = String>) {
+    let fields: Vec<String> = fields.map(|field| csv_field(&field)).collect();
+    out.push_str(&fields.join(","));
+    out.push_str("\r\n");
+}
+
+/// One CSV field, quoted when needed. A leading `=`, `+`, `-` or `@` is prefixed with `'`
+/// so spreadsheet programs do not run it as a formula.
+fn csv_field(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@']) {
+        format!("'{value}")
+    } else {
+        value.to_string()
+    };
+    if value.contains([',', '"', '\r', '\n']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_only_when_needed() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
+        assert_eq!(csv_field("=SUM(A1)"), "'=SUM(A1)");
+    }
+
+    #[test]
+    fn fallback_email_and_username_come_from_the_mapping() {
+        let user = UserRecord {
+            id: "1".into(),
+            user_principal_name: "ann@contoso.com".into(),
+            mail: None,
+            display_name: "Ann".into(),
+            enabled: true,
+            user_type: Some("Member".into()),
+            employee_id: None,
+            manager_id: None,
+        };
+        let by_mail = MappingSettings {
+            username: UsernameSource::Mail,
+        };
+        assert_eq!(
+            identity(&user, &by_mail),
+            ("ann@contoso.com".into(), "ann@contoso.com".into(), false)
+        );
+        let by_employee = MappingSettings {
+            username: UsernameSource::EmployeeId,
+        };
+        assert!(identity(&user, &by_employee).2);
+    }
+}

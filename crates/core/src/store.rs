@@ -1,0 +1,632 @@
+//! The local cache: one SQLite file per profile (`cache/<profile>.sqlite3` in the data
+//! directory) holding the last snapshot of the directory in scope (groups, memberships,
+//! people), the delta links that continue from it, and the status of the last read. A
+//! snapshot is only ever replaced or changed inside one transaction, so a read that fails or
+//! is cancelled leaves the previous snapshot whole. Migrations are numbered by
+//! `PRAGMA user_version`. Never holds a secret.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+use crate::data_dir::DataDir;
+use crate::directory::{DirectorySnapshot, GroupRecord, Member, MemberKind, UserRecord};
+
+/// The schema this code writes; older files are migrated up to it on open.
+pub const SCHEMA_VERSION: i64 = 1;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: the snapshot, delta links and read status.
+    "CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        user_principal_name TEXT NOT NULL,
+        mail TEXT,
+        display_name TEXT NOT NULL,
+        enabled INTEGER NOT NULL,
+        user_type TEXT,
+        employee_id TEXT,
+        manager_id TEXT
+    );
+    CREATE TABLE groups (
+        id TEXT PRIMARY KEY,
+        display_name TEXT NOT NULL
+    );
+    CREATE TABLE memberships (
+        group_id TEXT NOT NULL,
+        member_id TEXT NOT NULL,
+        member_kind TEXT NOT NULL,
+        PRIMARY KEY (group_id, member_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX memberships_by_member ON memberships (member_id);
+    CREATE TABLE delta_links (
+        resource TEXT PRIMARY KEY,
+        link TEXT NOT NULL
+    );
+    CREATE TABLE snapshot (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        scope_key TEXT NOT NULL,
+        read_at TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        problems TEXT NOT NULL DEFAULT '[]'
+    );
+    CREATE TABLE read_status (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        complete INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        message TEXT,
+        requests INTEGER NOT NULL DEFAULT 0
+    );",
+];
+
+/// Why the cache could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "Could not create the cache folder {path}: {source}. Check that the data folder is writable, or choose another with --data-dir."
+    )]
+    Folder {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "The cache {path} could not be opened: {detail}. Close other Rollcall windows; if it persists, delete the file and read the directory again."
+    )]
+    Open { path: PathBuf, detail: String },
+    #[error(
+        "The cache {path} was written by a newer Rollcall (schema {found}, this one knows {SCHEMA_VERSION}). Update Rollcall, or delete the file to read the directory again."
+    )]
+    TooNew { path: PathBuf, found: i64 },
+    #[error(
+        "The cache could not be read or written: {0}. Read the directory again; if it persists, delete the cache file."
+    )]
+    Sql(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> StoreError {
+        StoreError::Sql(error.to_string())
+    }
+}
+
+/// Where the delta rounds continue.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeltaLinks {
+    pub users: String,
+    pub groups: String,
+}
+
+/// Full or incremental.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadKind {
+    Full,
+    Delta,
+}
+
+impl ReadKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            ReadKind::Full => "full",
+            ReadKind::Delta => "delta",
+        }
+    }
+
+    fn parse(text: &str) -> ReadKind {
+        if text == "delta" {
+            ReadKind::Delta
+        } else {
+            ReadKind::Full
+        }
+    }
+}
+
+/// The last read attempt, as the preview and the sync see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReadStatus {
+    /// True when the last read finished and its snapshot is the one stored.
+    pub complete: bool,
+    pub kind: ReadKind,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    /// Why the last read did not finish, when it did not.
+    pub message: Option<String>,
+    pub requests: u64,
+}
+
+/// A problem found while reading, kept with the snapshot (for example a scope group that no
+/// longer exists).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ReadProblem {
+    pub code: String,
+    pub message: String,
+}
+
+/// Changes to apply to the stored snapshot in one transaction.
+#[derive(Debug, Clone, Default)]
+pub struct ChangeSet {
+    /// People to add or update; `manager_known: false` keeps the stored manager.
+    pub users: Vec<(UserRecord, bool)>,
+    pub delete_users: Vec<String>,
+    pub groups: Vec<(String, String)>,
+    pub delete_groups: Vec<String>,
+    pub add_members: Vec<(String, Member)>,
+    pub remove_members: Vec<(String, String)>,
+}
+
+impl ChangeSet {
+    pub fn is_empty(&self) -> bool {
+        self.users.is_empty()
+            && self.delete_users.is_empty()
+            && self.groups.is_empty()
+            && self.delete_groups.is_empty()
+            && self.add_members.is_empty()
+            && self.remove_members.is_empty()
+    }
+}
+
+/// The stored groups and how they nest, without the people: enough to apply changes.
+#[derive(Debug, Clone, Default)]
+pub struct Structure {
+    pub groups: BTreeMap<String, String>,
+    /// Parent group → child groups.
+    pub nesting: HashMap<String, HashSet<String>>,
+    pub users: HashSet<String>,
+}
+
+/// An open cache file.
+pub struct Store {
+    connection: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+impl Store {
+    /// The cache file of a profile.
+    pub fn path_for(data_dir: &DataDir, profile: &str) -> PathBuf {
+        data_dir
+            .path()
+            .join("cache")
+            .join(format!("{profile}.sqlite3"))
+    }
+
+    /// Opens (creating if needed) the cache of a profile.
+    pub fn for_profile(data_dir: &DataDir, profile: &str) -> Result<Store, StoreError> {
+        Store::open(&Store::path_for(data_dir, profile))
+    }
+
+    /// Opens (creating if needed) a cache file and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if let Some(folder) = path.parent() {
+            std::fs::create_dir_all(folder).map_err(|source| StoreError::Folder {
+                path: folder.to_path_buf(),
+                source,
+            })?;
+        }
+        let open_error = |error: rusqlite::Error| StoreError::Open {
+            path: path.to_path_buf(),
+            detail: error.to_string(),
+        };
+        let connection = Connection::open(path).map_err(open_error)?;
+        connection
+            .busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(open_error)?;
+        connection
+            .pragma_update(None, "journal_mode", "WAL")
+            .map_err(open_error)?;
+        connection
+            .pragma_update(None, "synchronous", "NORMAL")
+            .map_err(open_error)?;
+        let mut store = Store {
+            connection,
+            path: path.to_path_buf(),
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version of the open file.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .connection
+            .pragma_query_value(None, "user_version", |row| row.get(0))?)
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let found = self.schema_version()?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                path: self.path.clone(),
+                found,
+            });
+        }
+        let transaction = self.connection.transaction()?;
+        for (index, migration) in MIGRATIONS.iter().enumerate() {
+            let version = i64::try_from(index).unwrap_or(i64::MAX) + 1;
+            if version > found {
+                transaction.execute_batch(migration)?;
+                transaction.pragma_update(None, "user_version", version)?;
+            }
+        }
+        transaction.commit()?;
+        Ok(())
+    }
+
+    /// The last read attempt, or `None` before the first.
+    pub fn status(&self) -> Result<Option<ReadStatus>, StoreError> {
+        Ok(self
+            .connection
+            .query_row(
+                "SELECT complete, kind, started_at, finished_at, message, requests FROM read_status WHERE id = 1",
+                [],
+                |row| {
+                    Ok(ReadStatus {
+                        complete: row.get::<_, i64>(0)? != 0,
+                        kind: ReadKind::parse(&row.get::<_, String>(1)?),
+                        started_at: row.get(2)?,
+                        finished_at: row.get(3)?,
+                        message: row.get(4)?,
+                        requests: u64::try_from(row.get::<_, i64>(5)?).unwrap_or(0),
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// Records that a read began: until it finishes, the cache counts as incomplete (so a
+    /// read that is killed outright is still seen as unfinished).
+    pub fn begin_read(&self, kind: ReadKind, at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.connection.execute(
+            "INSERT INTO read_status (id, complete, kind, started_at, finished_at, message, requests)
+             VALUES (1, 0, ?1, ?2, NULL, 'The read has not finished.', 0)
+             ON CONFLICT(id) DO UPDATE SET complete = 0, kind = ?1, started_at = ?2,
+                finished_at = NULL, message = 'The read has not finished.', requests = 0",
+            params![kind.as_str(), timestamp(at)],
+        )?;
+        Ok(())
+    }
+
+    /// Records why a read did not finish; the snapshot is left as it was.
+    pub fn fail_read(
+        &self,
+        message: &str,
+        requests: u64,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.connection.execute(
+            "UPDATE read_status SET complete = 0, finished_at = ?1, message = ?2, requests = ?3 WHERE id = 1",
+            params![timestamp(at), message, i64::try_from(requests).unwrap_or(i64::MAX)],
+        )?;
+        Ok(())
+    }
+
+    /// The scope key and problems of the stored snapshot, if there is one.
+    pub fn snapshot_info(&self) -> Result<Option<(String, Vec<ReadProblem>)>, StoreError> {
+        let row: Option<(String, String)> = self
+            .connection
+            .query_row(
+                "SELECT scope_key, problems FROM snapshot WHERE id = 1",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
+        Ok(row.map(|(key, problems)| (key, serde_json::from_str(&problems).unwrap_or_default())))
+    }
+
+    pub fn delta_links(&self) -> Result<Option<DeltaLinks>, StoreError> {
+        let mut statement = self
+            .connection
+            .prepare("SELECT resource, link FROM delta_links")?;
+        let rows = statement.query_map([], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+        })?;
+        let mut links: HashMap<String, String> = HashMap::new();
+        for row in rows {
+            let (resource, link) = row?;
+            links.insert(resource, link);
+        }
+        Ok(match (links.remove("users"), links.remove("groups")) {
+            (Some(users), Some(groups)) => Some(DeltaLinks { users, groups }),
+            _ => None,
+        })
+    }
+
+    /// Replaces the whole snapshot in one transaction and marks the read complete.
+    pub fn replace_snapshot(
+        &mut self,
+        snapshot: &DirectorySnapshot,
+        links: &DeltaLinks,
+        scope_key: &str,
+        requests: u64,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let transaction = self.connection.transaction()?;
+        transaction.execute_batch(
+            "DELETE FROM users; DELETE FROM groups; DELETE FROM memberships; DELETE FROM delta_links;",
+        )?;
+        {
+            let mut insert_user = transaction.prepare(
+                "INSERT INTO users (id, user_principal_name, mail, display_name, enabled, user_type, employee_id, manager_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            for user in snapshot.users.values() {
+                insert_user.execute(params![
+                    user.id,
+                    user.user_principal_name,
+                    user.mail,
+                    user.display_name,
+                    user.enabled,
+                    user.user_type,
+                    user.employee_id,
+                    user.manager_id
+                ])?;
+            }
+            let mut insert_group =
+                transaction.prepare("INSERT INTO groups (id, display_name) VALUES (?1, ?2)")?;
+            let mut insert_member = transaction.prepare(
+                "INSERT OR IGNORE INTO memberships (group_id, member_id, member_kind) VALUES (?1, ?2, ?3)",
+            )?;
+            for group in snapshot.groups.values() {
+                insert_group.execute(params![group.id, group.display_name])?;
+                for member in &group.members {
+                    insert_member.execute(params![group.id, member.id, member.kind.as_str()])?;
+                }
+            }
+        }
+        write_links(&transaction, links)?;
+        write_snapshot_row(
+            &transaction,
+            scope_key,
+            &snapshot.problems,
+            ReadKind::Full,
+            at,
+        )?;
+        finish_status(&transaction, ReadKind::Full, requests, at)?;
+        transaction.commit()?;
+        Ok(())
+    }
+
+    /// Applies incremental changes in one transaction, drops groups no longer reachable and
+    /// people no longer in any stored group, and marks the read complete.
+    #[allow(clippy::too_many_arguments)]
+    pub fn apply_changes(
+        &mut self,
+        changes: &ChangeSet,
+        unreachable_groups: &[String],
+        problems: &[ReadProblem],
+        links: &DeltaLinks,
+        scope_key: &str,
+        requests: u64,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let transaction = self.connection.transaction()?;
+        {
+            let mut upsert_user = transaction.prepare(
+                "INSERT INTO users (id, user_principal_name, mail, display_name, enabled, user_type, employee_id, manager_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT(id) DO UPDATE SET user_principal_name = excluded.user_principal_name,
+                    mail = excluded.mail, display_name = excluded.display_name,
+                    enabled = excluded.enabled, user_type = excluded.user_type,
+                    employee_id = excluded.employee_id,
+                    manager_id = CASE WHEN ?9 THEN excluded.manager_id ELSE users.manager_id END",
+            )?;
+            for (user, manager_known) in &changes.users {
+                upsert_user.execute(params![
+                    user.id,
+                    user.user_principal_name,
+                    user.mail,
+                    user.display_name,
+                    user.enabled,
+                    user.user_type,
+                    user.employee_id,
+                    user.manager_id,
+                    manager_known
+                ])?;
+            }
+            let mut upsert_group = transaction.prepare(
+                "INSERT INTO groups (id, display_name) VALUES (?1, ?2)
+                 ON CONFLICT(id) DO UPDATE SET display_name = excluded.display_name",
+            )?;
+            for (id, name) in &changes.groups {
+                upsert_group.execute(params![id, name])?;
+            }
+            let mut add_member = transaction.prepare(
+                "INSERT OR REPLACE INTO memberships (group_id, member_id, member_kind) VALUES (?1, ?2, ?3)",
+            )?;
+            for (group, member) in &changes.add_members {
+                add_member.execute(params![group, member.id, member.kind.as_str()])?;
+            }
+            let mut remove_member = transaction
+                .prepare("DELETE FROM memberships WHERE group_id = ?1 AND member_id = ?2")?;
+            for (group, member) in &changes.remove_members {
+                remove_member.execute(params![group, member])?;
+            }
+            let mut delete_user = transaction.prepare("DELETE FROM users WHERE id = ?1")?;
+            let mut delete_user_memberships =
+                transaction.prepare("DELETE FROM memberships WHERE member_id = ?1")?;
+            for id in &changes.delete_users {
+                delete_user.execute(params![id])?;
+                delete_user_memberships.execute(params![id])?;
+            }
+            let mut delete_group = transaction.prepare("DELETE FROM groups WHERE id = ?1")?;
+            let mut delete_group_memberships =
+                transaction.prepare("DELETE FROM memberships WHERE group_id = ?1")?;
+            for id in changes.delete_groups.iter().chain(unreachable_groups) {
+                delete_group.execute(params![id])?;
+                delete_group_memberships.execute(params![id])?;
+            }
+        }
+        transaction.execute(
+            "DELETE FROM users WHERE id NOT IN (SELECT member_id FROM memberships WHERE member_kind = 'user')",
+            [],
+        )?;
+        write_links(&transaction, links)?;
+        write_snapshot_row(&transaction, scope_key, problems, ReadKind::Delta, at)?;
+        finish_status(&transaction, ReadKind::Delta, requests, at)?;
+        transaction.commit()?;
+        Ok(())
+    }
+
+    /// The stored groups, their nesting and the ids of stored people.
+    pub fn structure(&self) -> Result<Structure, StoreError> {
+        let mut structure = Structure::default();
+        let mut groups = self
+            .connection
+            .prepare("SELECT id, display_name FROM groups")?;
+        for row in groups.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))? {
+            let (id, name): (String, String) = row?;
+            structure.groups.insert(id, name);
+        }
+        let mut nesting = self
+            .connection
+            .prepare("SELECT group_id, member_id FROM memberships WHERE member_kind = 'group'")?;
+        for row in nesting.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))? {
+            let (parent, child): (String, String) = row?;
+            structure.nesting.entry(parent).or_default().insert(child);
+        }
+        let mut users = self.connection.prepare("SELECT id FROM users")?;
+        for row in users.query_map([], |row| row.get::<_, String>(0))? {
+            structure.users.insert(row?);
+        }
+        Ok(structure)
+    }
+
+    /// The whole stored snapshot.
+    pub fn snapshot(&self) -> Result<DirectorySnapshot, StoreError> {
+        let mut snapshot = DirectorySnapshot::default();
+        let mut users = self.connection.prepare(
+            "SELECT id, user_principal_name, mail, display_name, enabled, user_type, employee_id, manager_id FROM users",
+        )?;
+        for row in users.query_map([], |row| {
+            Ok(UserRecord {
+                id: row.get(0)?,
+                user_principal_name: row.get(1)?,
+                mail: row.get(2)?,
+                display_name: row.get(3)?,
+                enabled: row.get(4)?,
+                user_type: row.get(5)?,
+                employee_id: row.get(6)?,
+                manager_id: row.get(7)?,
+            })
+        })? {
+            let user = row?;
+            snapshot.users.insert(user.id.clone(), user);
+        }
+        let mut groups = self
+            .connection
+            .prepare("SELECT id, display_name FROM groups")?;
+        for row in groups.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))? {
+            let (id, display_name): (String, String) = row?;
+            snapshot.groups.insert(
+                id.clone(),
+                GroupRecord {
+                    id,
+                    display_name,
+                    members: Vec::new(),
+                },
+            );
+        }
+        let mut members = self.connection.prepare(
+            "SELECT group_id, member_id, member_kind FROM memberships ORDER BY group_id, member_id",
+        )?;
+        for row in members.query_map([], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+            ))
+        })? {
+            let (group, id, kind) = row?;
+            if let Some(group) = snapshot.groups.get_mut(&group) {
+                group.members.push(Member {
+                    id,
+                    kind: MemberKind::parse(&kind),
+                });
+            }
+        }
+        if let Some((_, problems)) = self.snapshot_info()? {
+            snapshot.problems = problems;
+        }
+        Ok(snapshot)
+    }
+}
+
+fn write_links(
+    transaction: &rusqlite::Transaction<'_>,
+    links: &DeltaLinks,
+) -> Result<(), StoreError> {
+    transaction.execute(
+        "INSERT OR REPLACE INTO delta_links (resource, link) VALUES ('users', ?1), ('groups', ?2)",
+        params![links.users, links.groups],
+    )?;
+    Ok(())
+}
+
+fn write_snapshot_row(
+    transaction: &rusqlite::Transaction<'_>,
+    scope_key: &str,
+    problems: &[ReadProblem],
+    kind: ReadKind,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let problems =
+        serde_json::to_string(problems).map_err(|error| StoreError::Sql(error.to_string()))?;
+    transaction.execute(
+        "INSERT OR REPLACE INTO snapshot (id, scope_key, read_at, kind, problems) VALUES (1, ?1, ?2, ?3, ?4)",
+        params![scope_key, timestamp(at), kind.as_str(), problems],
+    )?;
+    Ok(())
+}
+
+fn finish_status(
+    transaction: &rusqlite::Transaction<'_>,
+    kind: ReadKind,
+    requests: u64,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let stamp = timestamp(at);
+    transaction.execute(
+        "INSERT INTO read_status (id, complete, kind, started_at, finished_at, message, requests)
+         VALUES (1, 1, ?1, ?2, ?2, NULL, ?3)
+         ON CONFLICT(id) DO UPDATE SET complete = 1, kind = ?1, finished_at = ?2, message = NULL, requests = ?3",
+        params![kind.as_str(), stamp, i64::try_from(requests).unwrap_or(i64::MAX)],
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrates_a_new_file_and_refuses_a_newer_one() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("cache").join("p.sqlite3");
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        assert!(store.status().unwrap().is_none());
+        store
+            .connection
+            .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
+        drop(store);
+        assert!(matches!(Store::open(&path), Err(StoreError::TooNew { .. })));
+    }
+}
