@@ -27,6 +27,117 @@ export class BackendError extends Error {
   }
 }
 
+/** Which input a problem is about. */
+export type Field = 'tenant' | 'client_id' | 'secret';
+
+/** One problem with one typed value: what is wrong and what to do. */
+export interface FieldProblem {
+  field: Field;
+  message: string;
+  fix: string;
+}
+
+/** What the admin has typed so far; only the fields given are checked. */
+export interface TypedInputs {
+  tenant?: string;
+  client_id?: string;
+  secret?: string;
+}
+
+/** One finding of the connection check, as the `check` JSON has it. */
+export interface Diagnosis {
+  code: string;
+  severity: 'error' | 'warning' | 'info';
+  title: string;
+  cause: string;
+  fix: string;
+  link: string | null;
+}
+
+/** The connection check's verdict (the `check` JSON). */
+export interface CheckReport {
+  ok: boolean;
+  tenant: { id: string | null; name: string | null; cloud: string };
+  permissions: { granted: string[]; missing: string[]; optional_missing: string[] };
+  diagnoses: Diagnosis[];
+  secret_expires: string | null;
+}
+
+/** The answer to "does this tenant exist?": its ID, or the finding that says why not. */
+export interface TenantLookup {
+  /** The tenant as Rollcall reads what was typed (a domain or an ID). */
+  entered: string | null;
+  tenant_id: string | null;
+  diagnosis: Diagnosis | null;
+}
+
+/** Pages of the Entra admin center for the chosen cloud (and app, once its ID is known). */
+export interface PortalLinks {
+  admin_center: string;
+  new_registration: string;
+  overview: string;
+  api_permissions: string;
+  certificates_secrets: string;
+  enterprise_apps: string;
+  tenant_overview: string;
+  /** Where a tenant admin grants every permission the app asks for; known once tenant and app are. */
+  admin_consent: string | null;
+}
+
+/** One permission Rollcall asks for and what it enables, in plain words. */
+export interface PermissionNeed {
+  permission: string;
+  optional: boolean;
+  enables: string;
+}
+
+/** A connection as the wizard collected it. The secret goes to the engine and never comes back. */
+export interface ConnectionRequest {
+  cloud: string;
+  tenant: string;
+  client_id: string;
+  secret: string;
+  /** The expiry date the admin center showed (YYYY-MM-DD), if entered. */
+  secret_expires: string | null;
+}
+
+export interface SavedConnection {
+  name: string;
+}
+
+/** An app registration of the demo organisation, with the values an admin would copy. */
+export interface DemoApp {
+  name: string;
+  client_id: string;
+  secret: string;
+  secret_id: string;
+  /** healthy | no_consent | partial | expired | disabled */
+  state: string;
+}
+
+/** The values the demo organisation's admin center would show. */
+export interface DemoValues {
+  tenant_id: string;
+  tenant_domain: string;
+  apps: DemoApp[];
+}
+
 export interface Backend {
   appStatus(): Promise<AppStatus>;
+  /** Checks typed values as the admin types them; no network. */
+  checkInputs(inputs: TypedInputs): Promise<FieldProblem[]>;
+  /** Looks the tenant up through its public sign-in metadata; no secret is sent. */
+  findTenant(cloud: string, tenant: string): Promise<TenantLookup>;
+  portalLinks(cloud: string, tenant: string | null, clientId: string | null): Promise<PortalLinks>;
+  permissionNeeds(): Promise<PermissionNeed[]>;
+  /** Signs in as the app and tries the reads Rollcall needs. */
+  checkConnection(connection: ConnectionRequest): Promise<CheckReport>;
+  /** Saves the connection as a profile (switched off) and the secret in the keychain. */
+  saveConnection(name: string, connection: ConnectionRequest): Promise<SavedConnection>;
+  /** Every problem the connection check can report, with its fix. */
+  troubleshooting(cloud: string): Promise<Diagnosis[]>;
+  /** The demo organisation's values; null outside demo mode. */
+  demoValues(): Promise<DemoValues | null>;
+  /** Opens a page of the admin center in the admin's browser. */
+  openLink(url: string): Promise<void>;
 }

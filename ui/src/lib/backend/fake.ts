@@ -1,5 +1,18 @@
-// An in-memory Backend for component tests: answers from the options it was made with.
-import type { AppStatus, Backend, DemoStatus } from './backend';
+// An in-memory Backend for component tests: answers from the options it was made with, and
+// records what the UI asked for (opened links, checks, saves) so tests can look.
+import type {
+  AppStatus,
+  Backend,
+  CheckReport,
+  ConnectionRequest,
+  DemoStatus,
+  DemoValues,
+  Diagnosis,
+  FieldProblem,
+  PermissionNeed,
+  PortalLinks,
+  TenantLookup,
+} from './backend';
 
 export const FAKE_DEMO: DemoStatus = {
   tenant_name: 'Northwind Academy',
@@ -8,17 +21,149 @@ export const FAKE_DEMO: DemoStatus = {
   authority_url: 'http://127.0.0.1:8400',
 };
 
+export const FAKE_TENANT_ID = '11111111-2222-3333-4444-555555555555';
+export const FAKE_CLIENT_ID = '66666666-7777-8888-9999-000000000000';
+
+export const FAKE_DEMO_VALUES: DemoValues = {
+  tenant_id: FAKE_TENANT_ID,
+  tenant_domain: 'northwind-academy.example',
+  apps: [
+    { name: 'Rollcall', client_id: FAKE_CLIENT_ID, secret: 'demo~healthy-secret-value-0123456789', secret_id: 'aaaa', state: 'healthy' },
+    { name: 'Rollcall (no consent)', client_id: '12121212-3434-5656-7878-909090909090', secret: 'demo~no-consent-secret-value-01234', secret_id: 'bbbb', state: 'no_consent' },
+  ],
+};
+
+export const FAKE_NEEDS: PermissionNeed[] = [
+  { permission: 'User.Read.All', optional: false, enables: "read each person's name, email and whether their account is enabled" },
+  { permission: 'GroupMember.Read.All', optional: false, enables: 'list groups and their members, to decide who gets an account' },
+  { permission: 'User-LifeCycleInfo.Read.All', optional: true, enables: 'see the leave date HR sets, so leavers are deactivated on their last day' },
+];
+
+export const CONSENT_MISSING: Diagnosis = {
+  code: 'admin_consent_missing',
+  severity: 'error',
+  title: 'Admin consent has not been granted',
+  cause: 'The app signed in, but it holds no permissions.',
+  fix: 'Click "Grant admin consent" on the API permissions page.',
+  link: 'http://127.0.0.1:8400/tenant/adminconsent?client_id=app',
+};
+
+export function greenReport(): CheckReport {
+  return {
+    ok: true,
+    tenant: { id: FAKE_TENANT_ID, name: 'Northwind Academy', cloud: 'global' },
+    permissions: { granted: ['User.Read.All', 'GroupMember.Read.All', 'User-LifeCycleInfo.Read.All'], missing: [], optional_missing: [] },
+    diagnoses: [],
+    secret_expires: null,
+  };
+}
+
+export function consentMissingReport(): CheckReport {
+  return {
+    ok: false,
+    tenant: { id: FAKE_TENANT_ID, name: 'Northwind Academy', cloud: 'global' },
+    permissions: { granted: [], missing: ['User.Read.All', 'GroupMember.Read.All'], optional_missing: ['User-LifeCycleInfo.Read.All'] },
+    diagnoses: [CONSENT_MISSING],
+    secret_expires: null,
+  };
+}
+
 export interface FakeBackendOptions {
   demo?: DemoStatus | null;
   version?: string;
+  /** Reports the connection check gives, one per check; the last one repeats. */
+  reports?: CheckReport[];
+  /** Every diagnosis for the troubleshooting page. */
+  catalogue?: Diagnosis[];
 }
 
-export function createFakeBackend(options: FakeBackendOptions = {}): Backend {
+/** What the UI asked the fake backend for. */
+export interface FakeRecord {
+  opened: string[];
+  checks: ConnectionRequest[];
+  saved: { name: string; connection: ConnectionRequest }[];
+}
+
+export type FakeBackend = Backend & { record: FakeRecord };
+
+const GUID = /^\{?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\}?$/i;
+
+function typedProblems(tenant?: string, clientId?: string, secret?: string): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  const t = tenant?.trim();
+  if (t && !GUID.test(t) && !/^[a-z0-9-]+(\.[a-z0-9-]+)+$/i.test(t)) {
+    problems.push({ field: 'tenant', message: `"${t}" is not a tenant ID or a domain.`, fix: 'Copy the Tenant ID from Overview.' });
+  }
+  const c = clientId?.trim();
+  if (c && !GUID.test(c)) {
+    problems.push({ field: 'client_id', message: 'The client ID is not a GUID.', fix: 'Copy the Application (client) ID from Overview.' });
+  }
+  const s = secret?.trim();
+  if (s && GUID.test(s)) {
+    problems.push({
+      field: 'secret',
+      message: 'This looks like the Secret ID. Paste the Value instead.',
+      fix: 'On the Certificates & secrets page, copy the Value column, not the Secret ID column.',
+    });
+  }
+  return problems;
+}
+
+function links(cloud: string, tenant: string | null, clientId: string | null): PortalLinks {
+  const center = `https://entra.example/${cloud}`;
+  return {
+    admin_center: center,
+    new_registration: `${center}/new-registration`,
+    overview: `${center}/overview`,
+    api_permissions: `${center}/api-permissions`,
+    certificates_secrets: `${center}/certificates-secrets`,
+    enterprise_apps: `${center}/enterprise-apps`,
+    tenant_overview: `${center}/tenant-overview`,
+    admin_consent: tenant && clientId ? `https://login.example/${tenant}/adminconsent?client_id=${clientId}` : null,
+  };
+}
+
+export function createFakeBackend(options: FakeBackendOptions = {}): FakeBackend {
   const status: AppStatus = {
     version: options.version ?? '0.0.0-test',
     demo: options.demo ?? null,
   };
+  const reports = options.reports ?? [greenReport()];
+  const record: FakeRecord = { opened: [], checks: [], saved: [] };
   return {
+    record,
     appStatus: async () => structuredClone(status),
+    checkInputs: async (inputs) => typedProblems(inputs.tenant, inputs.client_id, inputs.secret),
+    findTenant: async (_cloud, tenant): Promise<TenantLookup> => {
+      const problems = typedProblems(tenant);
+      if (problems.length > 0 || tenant.trim() === '') {
+        return { entered: null, tenant_id: null, diagnosis: null };
+      }
+      if (tenant.trim().toLowerCase() === 'nobody.example') {
+        return {
+          entered: 'nobody.example',
+          tenant_id: null,
+          diagnosis: { ...CONSENT_MISSING, code: 'tenant_not_found', title: 'The tenant was not found', cause: 'No tenant is called "nobody.example".' },
+        };
+      }
+      const entered = tenant.trim().toLowerCase();
+      return { entered, tenant_id: GUID.test(entered) ? entered : FAKE_TENANT_ID, diagnosis: null };
+    },
+    portalLinks: async (cloud, tenant, clientId) => links(cloud, tenant, clientId),
+    permissionNeeds: async () => structuredClone(FAKE_NEEDS),
+    checkConnection: async (connection) => {
+      record.checks.push(structuredClone(connection));
+      const index = Math.min(record.checks.length - 1, reports.length - 1);
+      return structuredClone(reports[index]);
+    },
+    saveConnection: async (name, connection) => {
+      record.saved.push({ name, connection: structuredClone(connection) });
+      return { name };
+    },
+    troubleshooting: async () => structuredClone(options.catalogue ?? [CONSENT_MISSING]),
+    demoValues: async () => (status.demo ? structuredClone(FAKE_DEMO_VALUES) : null),
+    openLink: async (url) => {
+      record.opened.push(url);
+    },
   };
 }

@@ -1,7 +1,20 @@
 // The Backend over Tauri IPC: each method invokes one command in src-tauri/src/commands.rs.
 import { invoke } from '@tauri-apps/api/core';
+import { openUrl } from '@tauri-apps/plugin-opener';
 
-import { BackendError, type AppStatus, type Backend } from './backend';
+import {
+  BackendError,
+  type AppStatus,
+  type Backend,
+  type CheckReport,
+  type DemoValues,
+  type Diagnosis,
+  type FieldProblem,
+  type PermissionNeed,
+  type PortalLinks,
+  type SavedConnection,
+  type TenantLookup,
+} from './backend';
 
 function isCommandError(value: unknown): value is { code: string; message: string } {
   return (
@@ -25,4 +38,27 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
 
 export const tauriBackend: Backend = {
   appStatus: () => call<AppStatus>('app_status'),
+  checkInputs: (inputs) =>
+    call<FieldProblem[]>('check_inputs', {
+      tenant: inputs.tenant ?? null,
+      clientId: inputs.client_id ?? null,
+      secret: inputs.secret ?? null,
+    }),
+  findTenant: (cloud, tenant) => call<TenantLookup>('find_tenant', { cloud, tenant }),
+  portalLinks: (cloud, tenant, clientId) => call<PortalLinks>('portal_links', { cloud, tenant, clientId }),
+  permissionNeeds: () => call<PermissionNeed[]>('permission_needs'),
+  checkConnection: (connection) => call<CheckReport>('check_connection', { connection }),
+  saveConnection: (name, connection) => call<SavedConnection>('save_connection', { name, connection }),
+  troubleshooting: (cloud) => call<Diagnosis[]>('troubleshooting', { cloud }),
+  demoValues: () => call<DemoValues | null>('demo_values'),
+  openLink: async (url) => {
+    try {
+      await openUrl(url);
+    } catch (error) {
+      throw new BackendError(
+        'open_link',
+        `Rollcall could not open ${url} in your browser (${String(error)}). Copy the address into your browser instead.`,
+      );
+    }
+  },
 };

@@ -1,9 +1,18 @@
 // The wizard's state: which step is showing, how far the admin has got, and the answers
 // given so far. Steps read and write the answers; the frame moves between steps.
+import type { Backend, CheckReport, ConnectionRequest, FieldProblem } from '../backend/backend';
 import { DEFAULT_CLOUD, type CloudId } from './clouds';
 
 export interface WizardAnswers {
   cloud: CloudId;
+  /** Directory (tenant) ID or domain, as typed. */
+  tenant: string;
+  /** Application (client) ID, as typed. */
+  clientId: string;
+  /** The client secret's Value. Kept only in memory, sent only to the engine. */
+  secret: string;
+  /** The expiry date the admin center showed (YYYY-MM-DD), or empty. */
+  secretExpires: string;
 }
 
 export class Wizard {
@@ -11,12 +20,66 @@ export class Wizard {
   current = $state(0);
   /** Index of the furthest step reached; steps up to it can be revisited from the list. */
   reached = $state(0);
-  answers: WizardAnswers = $state({ cloud: DEFAULT_CLOUD });
+  answers: WizardAnswers = $state({
+    cloud: DEFAULT_CLOUD,
+    tenant: '',
+    clientId: '',
+    secret: '',
+    secretExpires: '',
+  });
+  /** Problems with the typed values, from the engine's input checks. */
+  problems: FieldProblem[] = $state([]);
+  /** The tenant ID discovery found for the typed tenant; null until found. */
+  tenantId: string | null = $state(null);
+  /** The latest connection check. */
+  report: CheckReport | null = $state(null);
+  /** Whether a connection check is running. */
+  checking = $state(false);
+  /** Why the last check could not run at all (not a finding: the engine could not be asked). */
+  checkFailure: string | null = $state(null);
+  /** Whether the page of every problem and its fix is showing instead of the step. */
+  troubleshooting = $state(false);
 
   readonly stepCount: number;
 
   constructor(stepCount: number) {
     this.stepCount = stepCount;
+  }
+
+  /** The problem with one field, if any. */
+  problemWith(field: FieldProblem['field']): FieldProblem | undefined {
+    return this.problems.find((problem) => problem.field === field);
+  }
+
+  /** Replaces the problems of the fields just checked, keeping the others. */
+  setProblems(fields: FieldProblem['field'][], found: FieldProblem[]): void {
+    this.problems = [...this.problems.filter((problem) => !fields.includes(problem.field)), ...found];
+  }
+
+  /** The connection as typed, for the engine's check and save. */
+  connection(): ConnectionRequest {
+    return {
+      cloud: this.answers.cloud,
+      tenant: this.answers.tenant.trim(),
+      client_id: this.answers.clientId.trim(),
+      secret: this.answers.secret,
+      secret_expires: this.answers.secretExpires || null,
+    };
+  }
+
+  /** Runs the connection check and keeps its report; one check at a time. */
+  async runCheck(backend: Backend): Promise<void> {
+    if (this.checking) return;
+    this.checking = true;
+    this.checkFailure = null;
+    try {
+      this.report = await backend.checkConnection(this.connection());
+    } catch (error) {
+      this.report = null;
+      this.checkFailure = error instanceof Error ? error.message : String(error);
+    } finally {
+      this.checking = false;
+    }
   }
 
   get isFirst(): boolean {

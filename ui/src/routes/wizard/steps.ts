@@ -2,13 +2,22 @@
 // without one are shown in the list as upcoming and cannot be entered yet.
 import type { Component } from 'svelte';
 
+import type { Backend, DemoStatus } from '../../lib/backend/backend';
 import type { Wizard } from '../../lib/wizard/wizard.svelte';
+import AppRegistration from './AppRegistration.svelte';
+import ClientSecret from './ClientSecret.svelte';
 import Cloud from './Cloud.svelte';
+import Permissions from './Permissions.svelte';
+import Result from './Result.svelte';
+import TenantAndApp from './TenantAndApp.svelte';
 import Welcome from './Welcome.svelte';
 
 /** What every step component receives. */
 export interface StepProps {
   wizard: Wizard;
+  backend: Backend;
+  /** The demo organisation, in demo mode. */
+  demo: DemoStatus | null;
 }
 
 export interface StepDefinition {
@@ -20,6 +29,10 @@ export interface StepDefinition {
   component?: Component<StepProps>;
   /** The label of the forward button on this step; "Next" unless given. */
   nextLabel?: string;
+  /** Whether the admin may move on; always, unless given. */
+  ready?: (wizard: Wizard) => boolean;
+  /** Said next to the forward button while `ready` is false. */
+  notReadyHint?: string;
 }
 
 export const STEPS: readonly StepDefinition[] = [
@@ -36,9 +49,39 @@ export const STEPS: readonly StepDefinition[] = [
     title: 'Which Microsoft cloud is your organisation on?',
     component: Cloud,
   },
-  { id: 'app-registration', label: 'App registration', title: 'Create an app registration' },
-  { id: 'ids', label: 'Tenant & app IDs', title: 'Copy your tenant and app IDs' },
-  { id: 'secret', label: 'Client secret', title: 'Create a client secret' },
-  { id: 'permissions', label: 'Permissions', title: 'Grant permissions' },
-  { id: 'result', label: 'Result', title: 'Check the connection' },
+  {
+    id: 'app-registration',
+    label: 'App registration',
+    title: 'Create an app registration',
+    component: AppRegistration,
+    nextLabel: "I've registered the app",
+  },
+  {
+    id: 'ids',
+    label: 'Tenant & app IDs',
+    title: 'Copy your tenant and app IDs',
+    component: TenantAndApp,
+    ready: (wizard) =>
+      wizard.answers.clientId.trim() !== '' &&
+      wizard.problemWith('tenant') === undefined &&
+      wizard.problemWith('client_id') === undefined &&
+      wizard.tenantId !== null,
+    notReadyHint: 'Paste both IDs; Next opens once your organisation is found.',
+  },
+  {
+    id: 'secret',
+    label: 'Client secret',
+    title: 'Create a client secret',
+    component: ClientSecret,
+    ready: (wizard) => wizard.answers.secret.trim() !== '' && wizard.problemWith('secret') === undefined,
+    notReadyHint: "Paste the secret's Value to go on.",
+  },
+  {
+    id: 'permissions',
+    label: 'Permissions',
+    title: 'Grant permissions',
+    component: Permissions,
+    nextLabel: 'See the result',
+  },
+  { id: 'result', label: 'Result', title: 'Check the connection', component: Result },
 ];
