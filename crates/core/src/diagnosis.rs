@@ -597,6 +597,56 @@ impl Diagnosis {
     }
 }
 
+/// One example of every finding, in the order an admin tends to meet them, for a page that
+/// lists every problem the connection check can report and how to fix it. The causes speak of
+/// "your" tenant and app, since no particular connection is meant.
+pub fn catalogue(links: &PortalLinks, consent_url: &str) -> Vec<Diagnosis> {
+    let tenant = "your tenant";
+    let app = "your app";
+    vec![
+        Diagnosis::tenant_malformed("The tenant entered is not a tenant ID or a domain.", links),
+        Diagnosis::client_id_malformed("The client ID entered is not a GUID.", links),
+        Diagnosis::secret_missing(
+            "No client secret was entered, or none is stored for this connection.",
+            NEW_SECRET_HOWTO,
+            links,
+        ),
+        Diagnosis::secret_id_sent("The client secret entered is a GUID: the Secret ID.", links),
+        Diagnosis::secret_malformed(
+            "The client secret has a shape no Entra secret has (quotation marks, spaces, or only part of it).",
+            NEW_SECRET_HOWTO,
+            links,
+        ),
+        Diagnosis::keychain_unavailable("The keychain could not be opened."),
+        Diagnosis::tenant_not_found(tenant, "chosen Microsoft cloud", links),
+        Diagnosis::wrong_cloud(tenant, "cloud you chose", "another Microsoft cloud"),
+        Diagnosis::secret_wrong(links, "the sign-in service refused the secret"),
+        Diagnosis::secret_expired("The client secret has passed its expiry date.", links),
+        Diagnosis::secret_expiring(14, "its expiry date", links),
+        Diagnosis::secret_expiry_unknown(links),
+        Diagnosis::app_not_in_tenant(app, tenant, links),
+        Diagnosis::app_disabled(app, links),
+        Diagnosis::token_refused("AADSTS", "the sign-in service gave another reason", links),
+        Diagnosis::admin_consent_missing(consent_url.to_string()),
+        Diagnosis::user_read_missing(links),
+        Diagnosis::group_read_missing(links),
+        Diagnosis::lifecycle_read_missing(links),
+        Diagnosis::graph_forbidden("a test read", "User.Read.All", links),
+        Diagnosis::graph_unauthorized("a test read", "Graph did not accept the sign-in", links),
+        Diagnosis::graph_not_found("a group", links),
+        Diagnosis::graph_throttled(None),
+        Diagnosis::service_unavailable(Service::Graph, 503),
+        Diagnosis::network_unreachable(Service::SignIn, "the sign-in service", "no connection"),
+        Diagnosis::tls_failure(
+            Service::SignIn,
+            "the sign-in service",
+            "the secure connection failed",
+        ),
+        Diagnosis::timed_out(Service::Graph, "Microsoft Graph", "no answer in time"),
+        Diagnosis::unexpected_response(Service::Graph, "The answer could not be read."),
+    ]
+}
+
 fn capitalized(text: &str) -> String {
     let mut chars = text.chars();
     match chars.next() {
@@ -642,6 +692,62 @@ mod tests {
         for code in codes {
             assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
         }
+    }
+
+    #[test]
+    fn the_catalogue_has_every_code_once_each_with_a_fix() {
+        // Adding a code without a catalogue entry fails here: the match must name every code.
+        fn position(code: DiagnosisCode) -> usize {
+            match code {
+                DiagnosisCode::TenantMalformed => 0,
+                DiagnosisCode::ClientIdMalformed => 1,
+                DiagnosisCode::SecretMissing => 2,
+                DiagnosisCode::SecretIdSent => 3,
+                DiagnosisCode::SecretMalformed => 4,
+                DiagnosisCode::KeychainUnavailable => 5,
+                DiagnosisCode::TenantNotFound => 6,
+                DiagnosisCode::WrongCloud => 7,
+                DiagnosisCode::SecretWrong => 8,
+                DiagnosisCode::SecretExpired => 9,
+                DiagnosisCode::SecretExpiring => 10,
+                DiagnosisCode::SecretExpiryUnknown => 11,
+                DiagnosisCode::AppNotInTenant => 12,
+                DiagnosisCode::AppDisabled => 13,
+                DiagnosisCode::TokenRefused => 14,
+                DiagnosisCode::AdminConsentMissing => 15,
+                DiagnosisCode::UserReadMissing => 16,
+                DiagnosisCode::GroupReadMissing => 17,
+                DiagnosisCode::LifecycleReadMissing => 18,
+                DiagnosisCode::GraphForbidden => 19,
+                DiagnosisCode::GraphUnauthorized => 20,
+                DiagnosisCode::GraphNotFound => 21,
+                DiagnosisCode::GraphThrottled => 22,
+                DiagnosisCode::ServiceUnavailable => 23,
+                DiagnosisCode::NetworkUnreachable => 24,
+                DiagnosisCode::TlsFailure => 25,
+                DiagnosisCode::TimedOut => 26,
+                DiagnosisCode::UnexpectedResponse => 27,
+            }
+        }
+        let links = Cloud::Global.links(None);
+        let all = catalogue(
+            &links,
+            "https://login.microsoftonline.com/t/adminconsent?client_id=c",
+        );
+        assert_eq!(all.len(), 28);
+        for (index, diagnosis) in all.iter().enumerate() {
+            assert_eq!(
+                position(diagnosis.code),
+                index,
+                "{} is out of place",
+                diagnosis.code
+            );
+            assert!(!diagnosis.title.is_empty() && !diagnosis.fix.is_empty());
+        }
+        assert_eq!(
+            all[15].link.as_deref(),
+            Some("https://login.microsoftonline.com/t/adminconsent?client_id=c")
+        );
     }
 
     #[test]

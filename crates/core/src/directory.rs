@@ -77,6 +77,7 @@ pub struct UserRecord {
     /// `Member` or `Guest`.
     pub user_type: Option<String>,
     pub employee_id: Option<String>,
+    pub department: Option<String>,
     pub manager_id: Option<String>,
 }
 
@@ -106,6 +107,7 @@ impl UserRecord {
                 .unwrap_or(true),
             user_type: text("userType"),
             employee_id: text("employeeId"),
+            department: text("department"),
             manager_id: manager_of(item).flatten(),
             id,
         })
@@ -279,7 +281,8 @@ impl GroupScope {
     }
 }
 
-/// The user properties read: what the mapping and the preview need, nothing more.
+/// The user properties read: what the mapping, the preview and the platform's user record
+/// (department) need, nothing more.
 pub fn user_select(mapping: &MappingSettings) -> String {
     let mut properties = vec![
         "id",
@@ -288,6 +291,7 @@ pub fn user_select(mapping: &MappingSettings) -> String {
         "mail",
         "accountEnabled",
         "userType",
+        "department",
     ];
     if mapping.username == UsernameSource::EmployeeId {
         properties.push("employeeId");

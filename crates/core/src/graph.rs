@@ -331,6 +331,48 @@ impl std::fmt::Debug for GraphClient {
 }
 
 impl GraphClient {
+    /// A client for a profile's tenant and app, with the secret from `secrets`.
+    pub fn for_profile(
+        profile: &crate::profile::Profile,
+        secrets: &dyn crate::secret::SecretStore,
+        clock: Arc<dyn Clock>,
+    ) -> Result<GraphClient, String> {
+        let cloud = profile.cloud().map_err(|error| error.to_string())?;
+        let secret = secrets
+            .read(&profile.name, crate::secret::SecretKind::Graph)
+            .map_err(|error| error.to_string())?
+            .ok_or_else(|| {
+                format!(
+                    "No client secret is stored for \"{}\". Store it with `rollcall secret set {} graph`.",
+                    profile.name, profile.name
+                )
+            })?;
+        let credentials = crate::credentials::check_credentials(
+            &profile.entra.tenant,
+            &profile.entra.client_id,
+            secret.expose(),
+        )
+        .map_err(|problems| {
+            problems
+                .iter()
+                .map(|problem| format!("{} {}", problem.message, problem.fix))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })?;
+        let http = crate::network::http_client(crate::network::HttpSettings {
+            timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(10),
+        })
+        .map_err(|error| error.to_string())?;
+        let sign_in = AppSignIn {
+            cloud: cloud.clone(),
+            tenant: credentials.tenant,
+            client_id: credentials.client_id,
+            secret: credentials.secret,
+        };
+        Ok(GraphClient::new(http, &cloud.graph_url(), sign_in, clock))
+    }
+
     /// A client reading `graph_url` (e.g. `https://graph.microsoft.com`) as the app
     /// `sign_in`. Tokens are judged by `clock`.
     pub fn new(

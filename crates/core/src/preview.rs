@@ -71,6 +71,7 @@ pub struct PreviewUser {
     pub email: String,
     #[serde(rename = "managerId")]
     pub manager_id: Option<String>,
+    pub department: Option<String>,
 }
 
 /// Counts over everyone in scope.
@@ -225,6 +226,7 @@ impl Preview {
                 username,
                 email,
                 manager_id: user.manager_id.clone(),
+                department: user.department.clone(),
             });
         }
         let complete = status.as_ref().is_some_and(|status| status.complete);
@@ -345,6 +347,7 @@ mod tests {
             enabled: true,
             user_type: Some("Member".into()),
             employee_id: None,
+            department: None,
             manager_id: None,
         };
         let by_mail = MappingSettings {

@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
         enabled INTEGER NOT NULL,
         user_type TEXT,
         employee_id TEXT,
+        department TEXT,
         manager_id TEXT
     );
     CREATE TABLE groups (
@@ -363,8 +364,8 @@ impl Store {
         )?;
         {
             let mut insert_user = transaction.prepare(
-                "INSERT INTO users (id, user_principal_name, mail, display_name, enabled, user_type, employee_id, manager_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO users (id, user_principal_name, mail, display_name, enabled, user_type, employee_id, department, manager_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?;
             for user in snapshot.users.values() {
                 insert_user.execute(params![
@@ -375,6 +376,7 @@ impl Store {
                     user.enabled,
                     user.user_type,
                     user.employee_id,
+                    user.department,
                     user.manager_id
                 ])?;
             }
@@ -419,13 +421,13 @@ impl Store {
         let transaction = self.connection.transaction()?;
         {
             let mut upsert_user = transaction.prepare(
-                "INSERT INTO users (id, user_principal_name, mail, display_name, enabled, user_type, employee_id, manager_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                "INSERT INTO users (id, user_principal_name, mail, display_name, enabled, user_type, employee_id, department, manager_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                  ON CONFLICT(id) DO UPDATE SET user_principal_name = excluded.user_principal_name,
                     mail = excluded.mail, display_name = excluded.display_name,
                     enabled = excluded.enabled, user_type = excluded.user_type,
-                    employee_id = excluded.employee_id,
-                    manager_id = CASE WHEN ?9 THEN excluded.manager_id ELSE users.manager_id END",
+                    employee_id = excluded.employee_id, department = excluded.department,
+                    manager_id = CASE WHEN ?10 THEN excluded.manager_id ELSE users.manager_id END",
             )?;
             for (user, manager_known) in &changes.users {
                 upsert_user.execute(params![
@@ -436,6 +438,7 @@ impl Store {
                     user.enabled,
                     user.user_type,
                     user.employee_id,
+                    user.department,
                     user.manager_id,
                     manager_known
                 ])?;
@@ -512,7 +515,7 @@ impl Store {
     pub fn snapshot(&self) -> Result<DirectorySnapshot, StoreError> {
         let mut snapshot = DirectorySnapshot::default();
         let mut users = self.connection.prepare(
-            "SELECT id, user_principal_name, mail, display_name, enabled, user_type, employee_id, manager_id FROM users",
+            "SELECT id, user_principal_name, mail, display_name, enabled, user_type, employee_id, department, manager_id FROM users",
         )?;
         for row in users.query_map([], |row| {
             Ok(UserRecord {
@@ -523,7 +526,8 @@ impl Store {
                 enabled: row.get(4)?,
                 user_type: row.get(5)?,
                 employee_id: row.get(6)?,
-                manager_id: row.get(7)?,
+                department: row.get(7)?,
+                manager_id: row.get(8)?,
             })
         })? {
             let user = row?;

@@ -1,0 +1,10 @@
+//! Reading the directory end to end against the simulated tenant: scope and paths, faults
+//! and retries, delta refreshes, and bad input.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod bad_input;
+mod delta;
+mod faults;
+mod scope;
+mod support;
