@@ -482,7 +482,7 @@ pub fn parse_secret(input: &str) -> Result<Secret, InputProblem> {
     if guid_shaped(unbraced).is_some() && parse_guid(unbraced).is_ok() {
         return Err(secret_problem(
             InputFault::SecretId,
-            "This looks like the Secret ID. Paste the Value instead.",
+            "This looks like the Secret ID. Paste the Value instead: the client secret is in the Value column.",
             "On the Certificates & secrets page, copy the Value column, not the Secret ID column. If the Value is hidden, create a new client secret and copy its Value right away.",
         ));
     }

@@ -102,7 +102,7 @@ function typedProblems(tenant?: string, clientId?: string, secret?: string): Fie
   if (s && GUID.test(s)) {
     problems.push({
       field: 'secret',
-      message: 'This looks like the Secret ID. Paste the Value instead.',
+      message: 'This looks like the Secret ID. Paste the Value instead: the client secret is in the Value column.',
       fix: 'On the Certificates & secrets page, copy the Value column, not the Secret ID column.',
     });
   }
