@@ -1,0 +1,15 @@
+//! Build script: lets tauri-build read tauri.conf.json and the capabilities and embed them,
+//! and declares the app's own commands so each must be allowed by a capability.
+
+/// The commands in src/commands.rs; each gets an `allow-<name>` permission.
+const COMMANDS: &[&str] = &["app_status"];
+
+fn main() {
+    let attributes = tauri_build::Attributes::new()
+        .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
+    if let Err(error) = tauri_build::try_build(attributes) {
+        println!(
+            "cargo::error=tauri-build failed: {error:#}. Check tauri.conf.json and capabilities/."
+        );
+    }
+}

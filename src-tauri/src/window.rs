@@ -1,0 +1,125 @@
+//! Opening the Rollcall window: picks the data directory, starts the demo tenant when asked,
+//! and creates the main window with its webview storage inside that data directory, so demo
+//! and test runs never share storage with real use.
+
+use std::any::Any;
+use std::io::Write;
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+
+use rollcall_core::data_dir::{DataDir, Mode};
+use tauri::{AppHandle, WebviewUrl, WebviewWindowBuilder};
+
+use crate::commands;
+use crate::demo::DemoTenant;
+
+/// The label the capabilities in capabilities/main.json grant permissions to.
+const MAIN_WINDOW: &str = "main";
+
+/// Exit status when the window could not be opened.
+const FAILED_TO_START: u8 = 1;
+
+/// Opens the window and runs until it is closed. Returns the process's exit status; on a
+/// failure to start it prints a plain explanation to stderr first.
+pub fn open(demo: bool, data_dir: Option<&Path>) -> u8 {
+    match run(demo, data_dir) {
+        Ok(()) => 0,
+        Err(message) => {
+            let _ = writeln!(std::io::stderr(), "{message}");
+            FAILED_TO_START
+        }
+    }
+}
+
+fn run(demo: bool, explicit_data_dir: Option<&Path>) -> Result<(), String> {
+    let mode = if demo { Mode::Demo } else { Mode::Real };
+    let data_dir = DataDir::resolve(explicit_data_dir, mode).map_err(|error| error.to_string())?;
+    data_dir.ensure().map_err(|error| error.to_string())?;
+    require_display()?;
+
+    let tenant = if demo {
+        Some(DemoTenant::start()?)
+    } else {
+        None
+    };
+    let mut context = tauri::generate_context!();
+    if demo {
+        // Demo (and test) runs get an identifier of their own, so nothing the platform keys
+        // on the identifier is shared with real use.
+        let config = context.config_mut();
+        config.identifier = format!("{}.demo", config.identifier);
+    }
+    let webview_dir = data_dir.webview();
+    let app = build_reporting_panics(move || {
+        tauri::Builder::default()
+            .manage(tenant)
+            .invoke_handler(tauri::generate_handler![commands::app_status])
+            .setup(move |app| {
+                create_main_window(app.handle(), webview_dir)?;
+                Ok(())
+            })
+            .build(context)
+    })?;
+    app.run(|_, _| {});
+    Ok(())
+}
+
+fn create_main_window(app: &AppHandle, webview_dir: PathBuf) -> tauri::Result<()> {
+    WebviewWindowBuilder::new(app, MAIN_WINDOW, WebviewUrl::App("index.html".into()))
+        .title("Rollcall")
+        .inner_size(1100.0, 760.0)
+        .min_inner_size(860.0, 600.0)
+        .center()
+        .focused(true)
+        .data_directory(webview_dir)
+        .build()?;
+    Ok(())
+}
+
+/// The window toolkit refuses to start without a graphical session; say so plainly instead.
+fn require_display() -> Result<(), String> {
+    if cfg!(target_os = "linux") {
+        let has = |name: &str| std::env::var_os(name).is_some_and(|value| !value.is_empty());
+        if !has("DISPLAY") && !has("WAYLAND_DISPLAY") {
+            return Err(
+                "Rollcall could not open its window: no graphical desktop was found \
+                 (neither DISPLAY nor WAYLAND_DISPLAY is set). Start it from a desktop session, \
+                 or run a command such as `rollcall --help` that needs no window."
+                    .to_string(),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Builds the app, turning a toolkit panic (e.g. a display that cannot be opened) into a
+/// plain message rather than a backtrace.
+fn build_reporting_panics<F>(build: F) -> Result<tauri::App, String>
+where
+    F: FnOnce() -> tauri::Result<tauri::App>,
+{
+    let previous_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let outcome = std::panic::catch_unwind(AssertUnwindSafe(build));
+    std::panic::set_hook(previous_hook);
+    match outcome {
+        Ok(Ok(app)) => Ok(app),
+        Ok(Err(error)) => Err(format!(
+            "Rollcall could not open its window: {error}. Check that a graphical desktop is running, then try again."
+        )),
+        Err(payload) => Err(format!(
+            "Rollcall could not open its window: {}. Check that a graphical desktop is running, then try again.",
+            panic_text(payload.as_ref())
+        )),
+    }
+}
+
+fn panic_text(payload: &(dyn Any + Send)) -> String {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        (*text).to_string()
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "the window toolkit stopped unexpectedly".to_string()
+    }
+}
