@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod check;
+mod preview;
 mod profile;
 mod sandbox;
 mod secret;
@@ -48,6 +49,8 @@ enum Command {
     Secret(secret::SecretArgs),
     /// Check a profile's connection to Microsoft Entra ID and explain any problem.
     Check(check::CheckArgs),
+    /// Read a profile's scope from Entra and show who would get an account, and why.
+    Preview(preview::PreviewArgs),
 }
 
 /// What the `rollcall` binary should do after the command line was read.
@@ -94,6 +97,9 @@ where
             Invocation::Exit(secret::run(&args, cli.data_dir.as_deref()))
         }
         Some(Command::Check(args)) => Invocation::Exit(check::run(&args, cli.data_dir.as_deref())),
+        Some(Command::Preview(args)) => {
+            Invocation::Exit(preview::run(&args, cli.data_dir.as_deref()))
+        }
     }
 }
 

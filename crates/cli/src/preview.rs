@@ -1,0 +1,209 @@
+//! `rollcall preview NAME [--json] [--csv FILE]`: brings the profile's cache up to date from
+//! Entra and prints who the scope selects, why, and what is wrong with their data. Progress
+//! goes to stderr. Exit status 0 when the read was complete and the scope has no problems,
+//! 1 when the read was incomplete or problems were found, 2 for bad usage.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::Args;
+use rollcall_core::clock::SystemClock;
+use rollcall_core::data_dir::{DataDir, Mode};
+use rollcall_core::directory::{GroupScope, refresh};
+use rollcall_core::graph::GraphClient;
+use rollcall_core::preview::Preview;
+use rollcall_core::secret::{Keychain, SecretStore};
+use rollcall_core::store::Store;
+
+use crate::profile::{open_store, print, report_error};
+use crate::{EXIT_USAGE, eprint_line};
+
+const EXIT_PROBLEMS: u8 = 1;
+
+#[derive(Debug, Args)]
+pub(crate) struct PreviewArgs {
+    /// The profile whose scope to preview.
+    name: String,
+    /// Print one JSON document instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Also write the people in scope to FILE as CSV.
+    #[arg(long, value_name = "FILE")]
+    csv: Option<PathBuf>,
+}
+
+pub(crate) fn run(args: &PreviewArgs, data_dir: Option<&Path>) -> u8 {
+    execute(args, data_dir, &Keychain::new(), &mut std::io::stdout())
+}
+
+pub(crate) fn execute(
+    args: &PreviewArgs,
+    data_dir: Option<&Path>,
+    secrets: &dyn SecretStore,
+    out: &mut dyn Write,
+) -> u8 {
+    let profiles = match open_store(data_dir) {
+        Ok(profiles) => profiles,
+        Err(status) => return status,
+    };
+    let profile = match profiles.load(&args.name) {
+        Ok(profile) => profile,
+        Err(error) => return report_error(&error),
+    };
+    let scope = match GroupScope::from_settings(&profile.scope) {
+        Ok(scope) => scope,
+        Err(error) => {
+            eprint_line(&format!("The profile's [scope] cannot be used: {error}"));
+            return EXIT_USAGE;
+        }
+    };
+    let dir = match DataDir::resolve(data_dir, Mode::Real) {
+        Ok(dir) => dir,
+        Err(error) => {
+            eprint_line(&error.to_string());
+            return EXIT_USAGE;
+        }
+    };
+    let mut store = match Store::for_profile(&dir, &profile.name) {
+        Ok(store) => store,
+        Err(error) => {
+            eprint_line(&error.to_string());
+            return EXIT_PROBLEMS;
+        }
+    };
+    let clock = Arc::new(SystemClock);
+    let client = match GraphClient::for_profile(&profile, secrets, clock.clone()) {
+        Ok(client) => client.with_progress(Arc::new(|progress| {
+            eprint_line(&format!(
+                "{} — {} people, {} pages, {:.1} s",
+                progress.stage,
+                progress.users,
+                progress.pages,
+                progress.elapsed_ms as f64 / 1000.0
+            ));
+        })),
+        Err(message) => {
+            eprint_line(&format!(
+                "Rollcall cannot connect for \"{}\": {message}",
+                profile.name
+            ));
+            return EXIT_PROBLEMS;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprint_line(&format!("Could not start the read: {error}"));
+            return EXIT_PROBLEMS;
+        }
+    };
+    eprint_line(&format!("Reading the directory for \"{}\"…", profile.name));
+    match runtime.block_on(refresh(
+        &client,
+        &mut store,
+        &scope,
+        &profile.mapping,
+        clock,
+    )) {
+        Ok(report) => eprint_line(&format!(
+            "Read finished: {} requests, {:.1} s.",
+            report.requests,
+            report.elapsed_ms as f64 / 1000.0
+        )),
+        Err(error) => eprint_line(&format!(
+            "The read did not finish: {error} The preview below comes from the last complete read, if any."
+        )),
+    }
+    let preview = match Preview::from_store(&store, &scope, &profile.mapping) {
+        Ok(preview) => preview,
+        Err(error) => {
+            eprint_line(&error.to_string());
+            return EXIT_PROBLEMS;
+        }
+    };
+    if let Some(path) = &args.csv
+        && let Err(error) = std::fs::write(path, preview.to_csv())
+    {
+        eprint_line(&format!(
+            "Could not write {}: {error}. Check that the folder exists and is writable.",
+            path.display()
+        ));
+        return EXIT_USAGE;
+    }
+    let text = if args.json {
+        match serde_json::to_string_pretty(&preview) {
+            Ok(json) => json,
+            Err(error) => {
+                eprint_line(&format!("Could not write the preview as JSON: {error}"));
+                return EXIT_PROBLEMS;
+            }
+        }
+    } else {
+        describe(&preview)
+    };
+    let printed = print(out, &text);
+    if printed != 0 {
+        return printed;
+    }
+    if preview.complete && preview.problems.is_empty() {
+        0
+    } else {
+        EXIT_PROBLEMS
+    }
+}
+
+fn describe(preview: &Preview) -> String {
+    let mut lines = Vec::new();
+    if !preview.complete {
+        lines.push(format!(
+            "! The last read did not finish: {}",
+            preview.read_error.as_deref().unwrap_or("unknown reason")
+        ));
+    }
+    for problem in &preview.problems {
+        lines.push(format!("! {}", problem.message));
+    }
+    for user in &preview.users {
+        let status = if user.enabled { "" } else { " (disabled)" };
+        let warnings = if user.warnings.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "  [{}]",
+                user.warnings
+                    .iter()
+                    .map(|warning| warning.code())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        lines.push(format!(
+            "{} <{}>{status}{warnings}",
+            user.display_name, user.email
+        ));
+        for path in &user.paths {
+            lines.push(format!("    via {}", path.join(" → ")));
+        }
+    }
+    let totals = &preview.totals;
+    lines.push(format!(
+        "{} people in scope: {} enabled, {} disabled, {} guests; {} kept out by exclude groups, {} guests left out.",
+        totals.matched,
+        totals.enabled,
+        totals.disabled,
+        totals.guests,
+        totals.excluded,
+        totals.guests_left_out
+    ));
+    for (code, count) in &totals.warnings {
+        lines.push(format!("  {code}: {count}"));
+    }
+    for (kind, count) in &preview.skipped {
+        lines.push(format!("  skipped {kind} members: {count}"));
+    }
+    lines.join("\n")
+}
