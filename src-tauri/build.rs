@@ -2,7 +2,17 @@
 //! and declares the app's own commands so each must be allowed by a capability.
 
 /// The commands in src/commands.rs; each gets an `allow-<name>` permission.
-const COMMANDS: &[&str] = &["app_status"];
+const COMMANDS: &[&str] = &[
+    "app_status",
+    "check_inputs",
+    "find_tenant",
+    "portal_links",
+    "permission_needs",
+    "check_connection",
+    "save_connection",
+    "troubleshooting",
+    "demo_values",
+];
 
 fn main() {
     let attributes = tauri_build::Attributes::new()

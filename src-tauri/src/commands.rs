@@ -1,7 +1,21 @@
 //! The commands the window may call. Each is a thin adapter: read managed state or call
 //! rollcall-core, and turn failures into a [`CommandError`] the UI can show.
 
-use serde::Serialize;
+use chrono::NaiveDate;
+use rollcall_core::check::{self, CheckOptions, CheckReport, ConnectionInput};
+use rollcall_core::cloud::{Cloud, PortalLinks};
+use rollcall_core::credentials::{
+    Field, InputProblem, parse_client_id, parse_secret, parse_tenant,
+};
+use rollcall_core::data_dir::DataDir;
+use rollcall_core::diagnosis::{Diagnosis, catalogue};
+use rollcall_core::discovery::discover;
+use rollcall_core::network::{HttpSettings, http_client};
+use rollcall_core::permissions::REQUIREMENTS;
+use rollcall_core::profile::{CloudKey, EntraSettings, Profile, ProfileStore};
+use rollcall_core::secret::{Keychain, Secret, SecretKind, SecretStore};
+use rollcall_sandbox::AppState;
+use serde::{Deserialize, Serialize};
 use tauri::State;
 
 use crate::demo::DemoTenant;
@@ -39,6 +53,362 @@ pub fn app_status(demo: State<'_, Option<DemoTenant>>) -> Result<AppStatus, Comm
             people: tenant.info().users,
             authority_url: tenant.info().authority_url.clone(),
         }),
+    })
+}
+
+// ---- The connection wizard ----------------------------------------------------------------
+//
+// The wizard's commands. The client secret only ever arrives here, as a command argument; no
+// reply carries it back and nothing here logs it. It is kept only in the keychain.
+
+/// Where saved connections go: profile files in the data directory, secrets in the keychain
+/// (demo runs use a keychain service of their own, so demo entries never mix with real ones).
+pub struct ConnectionStore {
+    pub data_dir: DataDir,
+    pub keychain: Keychain,
+}
+
+/// The keychain service demo runs file their secrets under.
+pub const DEMO_KEYCHAIN_SERVICE: &str = "rollcall-demo";
+
+impl ConnectionStore {
+    pub fn new(data_dir: DataDir, demo: bool) -> ConnectionStore {
+        let keychain = if demo {
+            Keychain::with_service(DEMO_KEYCHAIN_SERVICE)
+        } else {
+            Keychain::new()
+        };
+        ConnectionStore { data_dir, keychain }
+    }
+}
+
+/// A typed value's problem, for the UI to show under that field.
+#[derive(Debug, Serialize)]
+pub struct FieldProblem {
+    /// `tenant`, `client_id` or `secret`.
+    pub field: &'static str,
+    pub message: String,
+    pub fix: String,
+}
+
+impl From<InputProblem> for FieldProblem {
+    fn from(problem: InputProblem) -> FieldProblem {
+        FieldProblem {
+            field: match problem.field {
+                Field::Tenant => "tenant",
+                Field::ClientId => "client_id",
+                Field::Secret => "secret",
+            },
+            message: problem.message,
+            fix: problem.fix,
+        }
+    }
+}
+
+/// The answer to "does this tenant exist?".
+#[derive(Debug, Serialize)]
+pub struct TenantLookup {
+    /// The tenant as Rollcall read what was typed.
+    pub entered: Option<String>,
+    pub tenant_id: Option<String>,
+    pub diagnosis: Option<Diagnosis>,
+}
+
+/// Admin-center pages for the chosen cloud and app, and the admin-consent page.
+#[derive(Debug, Serialize)]
+pub struct PortalPages {
+    pub admin_center: String,
+    #[serde(flatten)]
+    pub links: PortalLinks,
+    pub admin_consent: Option<String>,
+}
+
+/// One permission Rollcall asks for.
+#[derive(Debug, Serialize)]
+pub struct PermissionNeed {
+    pub permission: &'static str,
+    pub optional: bool,
+    pub enables: &'static str,
+}
+
+/// A connection as the wizard collected it. Deliberately not `Debug`: it holds the secret.
+#[derive(Deserialize)]
+pub struct ConnectionRequest {
+    pub cloud: String,
+    pub tenant: String,
+    pub client_id: String,
+    pub secret: String,
+    pub secret_expires: Option<NaiveDate>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SavedConnection {
+    pub name: String,
+}
+
+/// An app registration of the demo organisation, with what its admin center would show.
+#[derive(Debug, Serialize)]
+pub struct DemoApp {
+    pub name: String,
+    pub client_id: String,
+    pub secret: String,
+    pub secret_id: String,
+    pub state: AppState,
+}
+
+/// The values the demo organisation's admin center would show.
+#[derive(Debug, Serialize)]
+pub struct DemoValues {
+    pub tenant_id: String,
+    pub tenant_domain: String,
+    pub apps: Vec<DemoApp>,
+}
+
+/// The cloud the wizard talks to: in demo mode always the demo organisation's sign-in and Graph
+/// addresses, otherwise the named cloud the admin chose.
+fn cloud_for(choice: &str, demo: &Option<DemoTenant>) -> Result<Cloud, CommandError> {
+    if let Some(tenant) = demo {
+        let info = tenant.info();
+        return Cloud::custom(&info.authority_url, &info.graph_url).map_err(|error| CommandError {
+            code: "demo_cloud",
+            message: format!("The demo organisation's addresses were refused: {error}. Restart Rollcall with --demo."),
+        });
+    }
+    if choice == "custom" {
+        return Err(CommandError {
+            code: "custom_cloud",
+            message: "Custom sign-in and Graph addresses cannot be set in this window yet. Write them into a profile file (authority_url and graph_url) and import it with `rollcall profile import`.".to_string(),
+        });
+    }
+    Cloud::named(choice).map_err(|error| CommandError {
+        code: "unknown_cloud",
+        message: error.to_string(),
+    })
+}
+
+fn non_empty(value: &Option<String>) -> Option<&str> {
+    value.as_deref().filter(|text| !text.trim().is_empty())
+}
+
+/// Checks the values typed so far (only the ones given); no network.
+#[tauri::command]
+pub fn check_inputs(
+    tenant: Option<String>,
+    client_id: Option<String>,
+    secret: Option<String>,
+) -> Vec<FieldProblem> {
+    let mut problems = Vec::new();
+    if let Some(Err(problem)) = non_empty(&tenant).map(parse_tenant) {
+        problems.push(FieldProblem::from(problem));
+    }
+    if let Some(Err(problem)) = non_empty(&client_id).map(parse_client_id) {
+        problems.push(FieldProblem::from(problem));
+    }
+    if let Some(Err(problem)) = non_empty(&secret).map(parse_secret) {
+        problems.push(FieldProblem::from(problem));
+    }
+    problems
+}
+
+/// Looks a tenant up through its public sign-in metadata; no secret is sent.
+#[tauri::command]
+pub async fn find_tenant(
+    cloud: String,
+    tenant: String,
+    demo: State<'_, Option<DemoTenant>>,
+) -> Result<TenantLookup, CommandError> {
+    let cloud = cloud_for(&cloud, &demo)?;
+    let links = cloud.links(None);
+    let tenant = match parse_tenant(&tenant) {
+        Ok(tenant) => tenant,
+        Err(problem) => {
+            return Ok(TenantLookup {
+                entered: None,
+                tenant_id: None,
+                diagnosis: Some(problem.to_diagnosis(&links)),
+            });
+        }
+    };
+    let http = http_client(HttpSettings::default()).map_err(|error| CommandError {
+        code: "network_setup",
+        message: error.to_string(),
+    })?;
+    Ok(match discover(&http, &cloud, &tenant, &links).await {
+        Ok(found) => TenantLookup {
+            entered: Some(tenant.to_string()),
+            tenant_id: Some(found.tenant_id.hyphenated().to_string()),
+            diagnosis: None,
+        },
+        Err(diagnosis) => TenantLookup {
+            entered: Some(tenant.to_string()),
+            tenant_id: None,
+            diagnosis: Some(diagnosis),
+        },
+    })
+}
+
+/// The admin-center pages for the chosen cloud (and app, once its ID reads correctly), and
+/// the admin-consent page once tenant and app are known.
+#[tauri::command]
+pub fn portal_links(
+    cloud: String,
+    tenant: Option<String>,
+    client_id: Option<String>,
+    demo: State<'_, Option<DemoTenant>>,
+) -> Result<PortalPages, CommandError> {
+    let cloud = cloud_for(&cloud, &demo)?;
+    let client = non_empty(&client_id).and_then(|id| parse_client_id(id).ok());
+    let tenant = non_empty(&tenant).and_then(|tenant| parse_tenant(tenant).ok());
+    let client_text = client.map(|id| id.to_string());
+    let admin_consent = match (&tenant, &client_text) {
+        (Some(tenant), Some(client)) => Some(cloud.admin_consent_url(&tenant.to_string(), client)),
+        _ => None,
+    };
+    Ok(PortalPages {
+        admin_center: cloud.admin_center_url(),
+        links: cloud.links(client_text.as_deref()),
+        admin_consent,
+    })
+}
+
+/// Every Graph permission Rollcall asks for and what it enables.
+#[tauri::command]
+pub fn permission_needs() -> Vec<PermissionNeed> {
+    REQUIREMENTS
+        .iter()
+        .map(|requirement| PermissionNeed {
+            permission: requirement.permission,
+            optional: requirement.optional,
+            enables: requirement.enables,
+        })
+        .collect()
+}
+
+/// Signs in as the app and tries the reads Rollcall needs; the verdict is the `check` report.
+#[tauri::command]
+pub async fn check_connection(
+    connection: ConnectionRequest,
+    demo: State<'_, Option<DemoTenant>>,
+) -> Result<CheckReport, CommandError> {
+    let cloud = cloud_for(&connection.cloud, &demo)?;
+    let secret = Some(connection.secret)
+        .filter(|secret| !secret.trim().is_empty())
+        .map(Secret::new);
+    let input = ConnectionInput {
+        cloud,
+        tenant: connection.tenant,
+        client_id: connection.client_id,
+        secret,
+        secret_expires: connection.secret_expires,
+        probe_group: None,
+    };
+    // The check's future is not provably `Send`, so it runs on a blocking thread of the same
+    // runtime rather than as the command's own future.
+    tauri::async_runtime::spawn_blocking(move || {
+        tauri::async_runtime::handle().block_on(async move {
+            check::check_connection(&input, &CheckOptions::default()).await
+        })
+    })
+    .await
+    .map_err(|error| CommandError {
+        code: "check_stopped",
+        message: format!("The connection check stopped unexpectedly ({error}). Click Check again."),
+    })
+}
+
+/// Saves the connection: the secret into the keychain, then the profile (switched off) into
+/// the data directory. Nothing is left half-saved.
+#[tauri::command]
+pub fn save_connection(
+    name: String,
+    connection: ConnectionRequest,
+    demo: State<'_, Option<DemoTenant>>,
+    store: State<'_, ConnectionStore>,
+) -> Result<SavedConnection, CommandError> {
+    let cloud = cloud_for(&connection.cloud, &demo)?;
+    let secret = parse_secret(&connection.secret).map_err(|problem| CommandError {
+        code: "secret",
+        message: problem.to_string(),
+    })?;
+    let cloud_key = match cloud {
+        Cloud::Global => CloudKey::Global,
+        Cloud::UsGov => CloudKey::Usgov,
+        Cloud::UsGovDod => CloudKey::UsgovDod,
+        Cloud::China => CloudKey::China,
+        Cloud::Custom(_) => CloudKey::Custom,
+    };
+    let custom = matches!(cloud, Cloud::Custom(_));
+    let entra = EntraSettings {
+        cloud: cloud_key,
+        tenant: connection.tenant.trim().to_string(),
+        client_id: connection.client_id.trim().to_string(),
+        authority_url: custom.then(|| cloud.authority_url()),
+        graph_url: custom.then(|| cloud.graph_url()),
+        secret_expires: connection.secret_expires,
+    };
+    let profile = Profile::new(name.trim(), entra).map_err(|error| CommandError {
+        code: "profile",
+        message: error.to_string(),
+    })?;
+    store
+        .keychain
+        .store(&profile.name, SecretKind::Graph, &secret)
+        .map_err(|error| CommandError {
+            code: "keychain",
+            message: format!(
+                "Rollcall could not put the client secret into this computer's keychain: {error}"
+            ),
+        })?;
+    if let Err(error) = store
+        .data_dir
+        .ensure()
+        .map_err(|error| error.to_string())
+        .and_then(|_| {
+            ProfileStore::new(&store.data_dir)
+                .save(&profile)
+                .map_err(|error| error.to_string())
+        })
+    {
+        let _ = store.keychain.delete(&profile.name, SecretKind::Graph);
+        return Err(CommandError {
+            code: "profile",
+            message: format!("Rollcall could not save the connection: {error}"),
+        });
+    }
+    Ok(SavedConnection { name: profile.name })
+}
+
+/// Every problem the connection check can report, with its fix.
+#[tauri::command]
+pub fn troubleshooting(
+    cloud: String,
+    demo: State<'_, Option<DemoTenant>>,
+) -> Result<Vec<Diagnosis>, CommandError> {
+    let cloud = cloud_for(&cloud, &demo).unwrap_or(Cloud::Global);
+    let consent = cloud.admin_consent_url("organizations", "your-app-id");
+    Ok(catalogue(&cloud.links(None), &consent))
+}
+
+/// The demo organisation's tenant and apps, for the "Demo values" panel; `None` outside demo.
+#[tauri::command]
+pub fn demo_values(demo: State<'_, Option<DemoTenant>>) -> Option<DemoValues> {
+    demo.as_ref().map(|tenant| {
+        let info = tenant.info();
+        DemoValues {
+            tenant_id: info.tenant.id.clone(),
+            tenant_domain: info.tenant.domain.clone(),
+            apps: info
+                .apps
+                .iter()
+                .map(|app| DemoApp {
+                    name: app.name.clone(),
+                    client_id: app.client_id.clone(),
+                    secret: app.secret.clone(),
+                    secret_id: app.secret_id.clone(),
+                    state: app.state,
+                })
+                .collect(),
+        }
     })
 }
 

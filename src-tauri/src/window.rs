@@ -8,7 +8,8 @@ use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 
 use rollcall_core::data_dir::{DataDir, Mode};
-use tauri::{AppHandle, WebviewUrl, WebviewWindowBuilder};
+use tauri::ipc::CapabilityBuilder;
+use tauri::{AppHandle, Manager, WebviewUrl, WebviewWindowBuilder};
 
 use crate::commands;
 use crate::demo::DemoTenant;
@@ -50,11 +51,27 @@ fn run(demo: bool, explicit_data_dir: Option<&Path>) -> Result<(), String> {
         config.identifier = format!("{}.demo", config.identifier);
     }
     let webview_dir = data_dir.webview();
+    let connections = commands::ConnectionStore::new(data_dir, demo);
     let app = build_reporting_panics(move || {
         tauri::Builder::default()
+            .plugin(tauri_plugin_opener::init())
             .manage(tenant)
-            .invoke_handler(tauri::generate_handler![commands::app_status])
+            .manage(connections)
+            .invoke_handler(tauri::generate_handler![
+                commands::app_status,
+                commands::check_inputs,
+                commands::find_tenant,
+                commands::portal_links,
+                commands::permission_needs,
+                commands::check_connection,
+                commands::save_connection,
+                commands::troubleshooting,
+                commands::demo_values,
+            ])
             .setup(move |app| {
+                if demo {
+                    allow_demo_pages(app.handle())?;
+                }
                 create_main_window(app.handle(), webview_dir)?;
                 Ok(())
             })
@@ -62,6 +79,19 @@ fn run(demo: bool, explicit_data_dir: Option<&Path>) -> Result<(), String> {
     })?;
     app.run(|_, _| {});
     Ok(())
+}
+
+/// In demo mode the "admin center" and consent pages are served by the demo organisation on
+/// 127.0.0.1; only then may the window open such addresses in the browser.
+fn allow_demo_pages(app: &AppHandle) -> tauri::Result<()> {
+    let demo_pages = CapabilityBuilder::new("demo-pages")
+        .window(MAIN_WINDOW)
+        .permission_scoped(
+            "opener:allow-open-url",
+            vec![serde_json::json!({ "url": "http://127.0.0.1:*/*" })],
+            Vec::new(),
+        );
+    app.add_capability(demo_pages)
 }
 
 fn create_main_window(app: &AppHandle, webview_dir: PathBuf) -> tauri::Result<()> {
