@@ -1,1 +1,211 @@
-//! Shared helpers for the end-to-end tests: locating the built binary, starting drivers.
+//! Shared helpers for the end-to-end tests: locating the built binary, starting and stopping
+//! tauri-driver, waiting for ports, and saving screenshots of the real window.
+
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder};
+use hyper_util::client::legacy::connect::HttpConnector;
+
+/// How the project's test command provides a display and tauri-driver; printed whenever the
+/// window tests cannot run.
+pub const HOW_TO_RUN_WINDOW_TESTS: &str = "Run the window tests the way the project's test command does: \
+     `cargo install tauri-driver --locked --version '^2' --root .ci-tools`, put `.ci-tools/bin` on PATH, \
+     then `xvfb-run -a -s \"-screen 0 1280x800x24\" cargo test -p rollcall-e2e` \
+     (needs webkit2gtk-driver for WebKitWebDriver and xvfb).";
+
+/// How long the app may take to start under WebDriver before the test gives up.
+const SESSION_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The workspace root (the folder holding the root Cargo.toml).
+pub fn workspace_root() -> PathBuf {
+    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    crate_dir.parent().unwrap_or(crate_dir).to_path_buf()
+}
+
+/// The `rollcall` binary under test: `ROLLCALL_BIN` if set, else `target/debug/rollcall`
+/// (honouring `CARGO_TARGET_DIR`). Fails with a hint to build it when it is missing.
+pub fn rollcall_bin() -> Result<PathBuf, String> {
+    let path = match std::env::var_os("ROLLCALL_BIN").filter(|value| !value.is_empty()) {
+        Some(path) => PathBuf::from(path),
+        None => {
+            let target = std::env::var_os("CARGO_TARGET_DIR")
+                .filter(|value| !value.is_empty())
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("target"));
+            let target = if target.is_absolute() {
+                target
+            } else {
+                workspace_root().join(target)
+            };
+            target
+                .join("debug")
+                .join(format!("rollcall{}", std::env::consts::EXE_SUFFIX))
+        }
+    };
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(format!(
+            "The rollcall binary was not found at {}. Build it first with `cargo build -p rollcall`, \
+             or point ROLLCALL_BIN at it.",
+            path.display()
+        ))
+    }
+}
+
+/// A port on 127.0.0.1 that was free a moment ago.
+pub fn free_port() -> Result<u16, String> {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .map_err(|error| format!("Could not find a free port on 127.0.0.1: {error}"))
+}
+
+/// Waits until something accepts connections on 127.0.0.1:`port`.
+pub fn wait_for_port(port: u16, timeout: Duration) -> Result<(), String> {
+    let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Err(format!(
+        "Nothing accepted connections on 127.0.0.1:{port} within {timeout:?}."
+    ))
+}
+
+/// Asks a child process to stop with SIGTERM (so it can stop its own children) and waits
+/// for it; falls back to killing it if it does not stop in time.
+pub fn terminate(child: &mut Child, grace: Duration) {
+    if let Ok(Some(_)) = child.try_wait() {
+        return;
+    }
+    let asked = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    let deadline = Instant::now() + grace;
+    while asked && Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// A running tauri-driver (which starts WebKitWebDriver) on free ports; stopped with SIGTERM
+/// when dropped, so WebKitWebDriver goes with it.
+pub struct TauriDriver {
+    child: Child,
+    port: u16,
+}
+
+impl TauriDriver {
+    /// Checks for a display and tauri-driver, then starts the driver and waits for it.
+    pub fn start() -> Result<TauriDriver, String> {
+        if std::env::var_os("DISPLAY").is_none_or(|value| value.is_empty()) {
+            return Err(format!(
+                "No DISPLAY is set, so the window cannot be shown. {HOW_TO_RUN_WINDOW_TESTS}"
+            ));
+        }
+        let port = free_port()?;
+        let native_port = free_port()?;
+        let child = Command::new("tauri-driver")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|error| {
+                format!("tauri-driver could not be started ({error}). {HOW_TO_RUN_WINDOW_TESTS}")
+            })?;
+        let mut driver = TauriDriver { child, port };
+        if let Err(error) = wait_for_port(port, Duration::from_secs(20)) {
+            terminate(&mut driver.child, Duration::from_secs(5));
+            return Err(format!("tauri-driver did not start: {error}"));
+        }
+        Ok(driver)
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Opens a WebDriver session that launches `application` with `args`.
+    pub async fn session(&self, application: &Path, args: &[String]) -> Result<Client, String> {
+        let capabilities = serde_json::json!({
+            "browserName": "wry",
+            "tauri:options": { "application": application, "args": args },
+        });
+        let serde_json::Value::Object(capabilities) = capabilities else {
+            return Err("The WebDriver capabilities must be a JSON object.".to_string());
+        };
+        let mut builder = ClientBuilder::new(HttpConnector::new());
+        builder.capabilities(capabilities);
+        let url = self.url();
+        let connecting = builder.connect(&url);
+        tokio::time::timeout(SESSION_TIMEOUT, connecting)
+            .await
+            .map_err(|_| {
+                format!(
+                    "The app did not open a WebDriver session within {SESSION_TIMEOUT:?}. \
+                     Check that {} starts on this display.",
+                    application.display()
+                )
+            })?
+            .map_err(|error| {
+                format!(
+                    "The app did not start under WebDriver: {error}. Check that {} runs on this display.",
+                    application.display()
+                )
+            })
+    }
+}
+
+impl Drop for TauriDriver {
+    fn drop(&mut self) {
+        terminate(&mut self.child, Duration::from_secs(5));
+    }
+}
+
+/// Where screenshots are saved: `<workspace>/artifacts/screenshots/`.
+pub fn screenshot_dir() -> PathBuf {
+    workspace_root().join("artifacts").join("screenshots")
+}
+
+/// Saves a PNG of the window as `<name>.png` in [`screenshot_dir`], after two animation
+/// frames so the picture shows the page as it is now rather than one frame earlier.
+pub async fn screenshot(client: &Client, name: &str) -> Result<PathBuf, String> {
+    client
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; \
+             requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+            Vec::new(),
+        )
+        .await
+        .map_err(|error| format!("The window did not finish drawing: {error}"))?;
+    let png = client
+        .screenshot()
+        .await
+        .map_err(|error| format!("Could not take a screenshot: {error}"))?;
+    let dir = screenshot_dir();
+    std::fs::create_dir_all(&dir)
+        .map_err(|error| format!("Could not create {}: {error}", dir.display()))?;
+    let path = dir.join(format!("{name}.png"));
+    std::fs::write(&path, png)
+        .map_err(|error| format!("Could not save {}: {error}", path.display()))?;
+    Ok(path)
+}

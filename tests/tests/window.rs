@@ -1,0 +1,100 @@
+//! The real app in demo mode, driven through WebDriver (tauri-driver + WebKitWebDriver):
+//! the Welcome step and the demo banner show, Next leads to the cloud question with Worldwide
+//! chosen. Saves screenshots under artifacts/screenshots/ and prints the launch time.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, Locator};
+use rollcall_e2e::{TauriDriver, rollcall_bin, screenshot};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+async fn text_of(client: &Client, test_id: &str) -> String {
+    let element = client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(&format!("[data-testid=\"{test_id}\"]")))
+        .await
+        .unwrap_or_else(|error| panic!("nothing with data-testid={test_id} appeared: {error}"));
+    assert!(
+        element.is_displayed().await.unwrap(),
+        "{test_id} is not visible"
+    );
+    element.text().await.unwrap()
+}
+
+/// Waits until the step title reads `expected` (the page updates after a click).
+async fn wait_for_title(client: &Client, expected: &str) {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let title = text_of(client, "step-title").await;
+        if title.contains(expected) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the step title stayed {title:?}, expected {expected:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn demo_window_walks_from_welcome_to_the_cloud_question() {
+    let application = rollcall_bin().unwrap_or_else(|message| panic!("{message}"));
+    let driver = TauriDriver::start().unwrap_or_else(|message| panic!("{message}"));
+    let data_dir = tempfile::tempdir().unwrap();
+    let args = vec![
+        "--demo".to_string(),
+        "--data-dir".to_string(),
+        data_dir.path().display().to_string(),
+    ];
+
+    let launched = Instant::now();
+    let client = driver
+        .session(&application, &args)
+        .await
+        .unwrap_or_else(|message| panic!("{message}"));
+    wait_for_title(&client, "Connect Microsoft Entra ID").await;
+    let first_step = launched.elapsed();
+    println!(
+        "launch to first step visible: {} ms",
+        first_step.as_millis()
+    );
+
+    let banner = text_of(&client, "demo-banner").await;
+    assert!(
+        banner.contains("Demo mode") && banner.contains("made-up organisation"),
+        "banner: {banner}"
+    );
+    assert_eq!(text_of(&client, "wizard-next").await, "Get started");
+    let welcome = screenshot(&client, "01-welcome").await.unwrap();
+    println!("saved {}", welcome.display());
+
+    client
+        .find(Locator::Css("[data-testid=\"wizard-next\"]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_title(&client, "Which Microsoft cloud is your organisation on?").await;
+    let worldwide = client
+        .find(Locator::Css("[data-testid=\"cloud-global\"]"))
+        .await
+        .unwrap();
+    assert!(
+        worldwide.is_selected().await.unwrap(),
+        "Worldwide is not preselected"
+    );
+    assert!(
+        text_of(&client, "step-cloud").await.contains("Cloud"),
+        "the step list does not show the Cloud step"
+    );
+    let cloud = screenshot(&client, "02-cloud").await.unwrap();
+    println!("saved {}", cloud.display());
+
+    client.close().await.unwrap();
+    drop(driver);
+}
