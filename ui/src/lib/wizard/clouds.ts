@@ -15,27 +15,27 @@ export const CLOUDS: readonly CloudChoice[] = [
     id: 'global',
     name: 'Worldwide',
     description:
-      'Used by almost every organisation, including US Government GCC. You sign in at entra.microsoft.com.',
+      'Almost every organisation, including US Government GCC. You sign in at entra.microsoft.com.',
   },
   {
     id: 'usgov',
     name: 'US Government GCC High',
-    description: 'For US government agencies and contractors that sign in at portal.azure.us.',
+    description: 'US government agencies and contractors. You sign in at portal.azure.us.',
   },
   {
     id: 'usgov-dod',
     name: 'US Government DoD',
-    description: 'For the US Department of Defense.',
+    description: 'The US Department of Defense. You sign in at portal.azure.us.',
   },
   {
     id: 'china',
     name: 'China, operated by 21Vianet',
-    description: 'For organisations whose Microsoft 365 is run by 21Vianet. You sign in at portal.azure.cn.',
+    description: 'Microsoft 365 run by 21Vianet in China. You sign in at portal.azure.cn.',
   },
   {
     id: 'custom',
     name: 'Other (advanced)',
-    description: 'You type in the sign-in and Microsoft Graph addresses yourself, for example for a test environment.',
+    description: 'You enter the sign-in and Microsoft Graph addresses yourself, for example for a test setup.',
     advanced: true,
   },
 ];
