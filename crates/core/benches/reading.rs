@@ -74,6 +74,10 @@ async fn run() {
     })
     .await
     .unwrap();
+    println!(
+        "memory with only the sandbox's tenant loaded (VmHWM): {:.0} MB",
+        peak_memory_mb()
+    );
     let control = sandbox.control();
     let scope = GroupScope {
         include: vec![control.group_id("All Staff").unwrap()],
