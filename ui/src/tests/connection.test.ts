@@ -153,7 +153,7 @@ describe('client secret', () => {
     input.value = 'b7a3c2d1-0e9f-4a8b-9c7d-6e5f4a3b2c1d';
     input.dispatchEvent(new Event('input', { bubbles: true }));
     await settle();
-    expect(byTestId(page, 'error-secret').textContent).toContain('This looks like the Secret ID. Paste the Value instead.');
+    expect(byTestId(page, 'error-secret').textContent).toContain('This looks like the Secret ID. Paste the Value instead');
     expect(byTestId<HTMLButtonElement>(page, 'wizard-next').disabled).toBe(true);
 
     await type(page, 'input-secret', 'abc~DEF.ghi_JKL-mno0123456789pqrstuvwxyz');
