@@ -207,3 +207,113 @@ fn describe(preview: &Preview) -> String {
     }
     lines.join("\n")
 }
+
+#[cfg(test)]
+mod tests {
+    use rollcall_core::secret::{MemoryKeychain, Secret, SecretKind};
+    use rollcall_sandbox::{AppState, Dataset, Sandbox, SandboxOptions};
+
+    use super::*;
+
+    /// A folder under the system's temporary directory, removed when dropped.
+    struct TempFolder(PathBuf);
+
+    impl TempFolder {
+        fn new() -> TempFolder {
+            let path = std::env::temp_dir().join(format!(
+                "rollcall-preview-test-{}-{}",
+                std::process::id(),
+                uuid_like()
+            ));
+            std::fs::create_dir_all(&path).unwrap();
+            TempFolder(path)
+        }
+
+        fn path(&self) -> &Path {
+            &self.0
+        }
+    }
+
+    impl Drop for TempFolder {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn uuid_like() -> u128 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|elapsed| elapsed.as_nanos())
+            .unwrap_or(0)
+    }
+
+    fn profile_text(sandbox: &Sandbox, client_id: &str, include: &str) -> String {
+        let info = sandbox.info();
+        format!(
+            "name = \"school\"\n\n[entra]\ncloud = \"custom\"\ntenant = \"{}\"\nclient_id = \"{client_id}\"\nauthority_url = \"{}\"\ngraph_url = \"{}\"\n\n[scope]\ninclude_groups = [\"{include}\"]\n",
+            info.tenant.id, info.authority_url, info.graph_url
+        )
+    }
+
+    #[test]
+    fn preview_prints_json_writes_csv_and_refuses_an_unknown_profile() {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let sandbox = runtime
+            .block_on(Sandbox::start(SandboxOptions {
+                dataset: Dataset::Demo,
+                port: 0,
+            }))
+            .unwrap();
+        let app = sandbox
+            .info()
+            .apps
+            .iter()
+            .find(|app| app.state == AppState::Healthy)
+            .unwrap()
+            .clone();
+        let include = sandbox.control().group_id("Teaching Staff").unwrap();
+        let data = TempFolder::new();
+        std::fs::create_dir_all(data.path().join("profiles")).unwrap();
+        std::fs::write(
+            data.path().join("profiles").join("school.toml"),
+            profile_text(&sandbox, &app.client_id, &include),
+        )
+        .unwrap();
+        let secrets = MemoryKeychain::new();
+        secrets
+            .store(
+                "school",
+                SecretKind::Graph,
+                &Secret::new(app.secret.clone()),
+            )
+            .unwrap();
+        let csv = data.path().join("people.csv");
+        let args = PreviewArgs {
+            name: "school".into(),
+            json: true,
+            csv: Some(csv.clone()),
+        };
+        let mut out = Vec::new();
+        let status = execute(&args, Some(data.path()), &secrets, &mut out);
+        assert_eq!(status, 0, "{}", String::from_utf8_lossy(&out));
+        let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(json["complete"], true);
+        let matched = json["totals"]["matched"].as_u64().unwrap();
+        assert!(matched > 50);
+        assert_eq!(json["users"][0]["paths"][0][0], "Teaching Staff");
+        let written = std::fs::read_to_string(&csv).unwrap();
+        assert_eq!(written.lines().count() as u64, matched + 1);
+
+        let mut out = Vec::new();
+        // An unknown profile is bad usage.
+        let missing = PreviewArgs {
+            name: "nobody".into(),
+            json: false,
+            csv: None,
+        };
+        assert_eq!(
+            execute(&missing, Some(data.path()), &secrets, &mut out),
+            EXIT_USAGE
+        );
+    }
+}
