@@ -10,11 +10,10 @@ use rollcall_core::check::{CheckOptions, CheckReport, check_profile};
 use rollcall_core::diagnosis::Severity;
 use rollcall_core::secret::{Keychain, SecretStore};
 
-use crate::eprint_line;
-use crate::profile::{open_store, print, report_error};
+use crate::profile::{load_profile, print};
+use crate::{EXIT_PROBLEMS, command_runtime, eprint_line};
 
 /// Exit status when the command ran and found problems.
-const EXIT_PROBLEMS: u8 = 1;
 
 #[derive(Debug, Args)]
 pub(crate) struct CheckArgs {
@@ -42,24 +41,14 @@ pub(crate) fn execute(
     options: &CheckOptions,
     out: &mut dyn Write,
 ) -> u8 {
-    let profiles = match open_store(data_dir) {
-        Ok(profiles) => profiles,
+    let profile = match load_profile(data_dir, &args.name) {
+        Ok(profile) => profile,
         Err(status) => return status,
     };
-    let profile = match profiles.load(&args.name) {
-        Ok(profile) => profile,
-        Err(error) => return report_error(&error),
-    };
     eprint_line(&format!("Checking the connection of \"{}\"…", profile.name));
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match command_runtime("the check") {
         Ok(runtime) => runtime,
-        Err(error) => {
-            eprint_line(&format!("Could not start the check: {error}"));
-            return EXIT_PROBLEMS;
-        }
+        Err(status) => return status,
     };
     let report = runtime.block_on(check_profile(&profile, secrets, options));
     let text = if args.json {

@@ -15,6 +15,8 @@ mod profile;
 mod sandbox;
 mod secret;
 
+/// Exit status when the command ran and found problems (or the computer failed it).
+pub const EXIT_PROBLEMS: u8 = 1;
 /// Exit status for bad usage or bad input (the map: 0 good, 1 problems found, 2 bad usage).
 pub const EXIT_USAGE: u8 = 2;
 
@@ -108,6 +110,18 @@ pub fn exit_code(status: u8) -> ExitCode {
     ExitCode::from(status)
 }
 
+/// A runtime for one headless command. `what` names the work for the message shown when the
+/// runtime cannot start, which becomes exit status 1.
+fn command_runtime(what: &str) -> Result<tokio::runtime::Runtime, u8> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| {
+            eprint_line(&format!("Could not start {what}: {error}"));
+            EXIT_PROBLEMS
+        })
+}
+
 /// Writes a line to stderr, ignoring a closed pipe: progress and errors are best-effort.
 fn eprint_line(line: &str) {
     let _ = writeln!(std::io::stderr(), "{line}");
@@ -136,6 +150,14 @@ mod tests {
                 demo: true,
                 data_dir: None
             }
+        );
+    }
+
+    #[test]
+    fn demo_with_a_command_is_a_usage_error() {
+        assert_eq!(
+            run(["rollcall", "--demo", "profile", "list"]),
+            Invocation::Exit(EXIT_USAGE)
         );
     }
 

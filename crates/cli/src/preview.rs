@@ -16,10 +16,8 @@ use rollcall_core::preview::Preview;
 use rollcall_core::secret::{Keychain, SecretStore};
 use rollcall_core::store::Store;
 
-use crate::profile::{open_store, print, report_error};
-use crate::{EXIT_USAGE, eprint_line};
-
-const EXIT_PROBLEMS: u8 = 1;
+use crate::profile::{load_profile, print};
+use crate::{EXIT_PROBLEMS, EXIT_USAGE, command_runtime, eprint_line};
 
 #[derive(Debug, Args)]
 pub(crate) struct PreviewArgs {
@@ -43,13 +41,9 @@ pub(crate) fn execute(
     secrets: &dyn SecretStore,
     out: &mut dyn Write,
 ) -> u8 {
-    let profiles = match open_store(data_dir) {
-        Ok(profiles) => profiles,
-        Err(status) => return status,
-    };
-    let profile = match profiles.load(&args.name) {
+    let profile = match load_profile(data_dir, &args.name) {
         Ok(profile) => profile,
-        Err(error) => return report_error(&error),
+        Err(status) => return status,
     };
     let scope = match GroupScope::from_settings(&profile.scope) {
         Ok(scope) => scope,
@@ -91,15 +85,9 @@ pub(crate) fn execute(
             return EXIT_PROBLEMS;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match command_runtime("the read") {
         Ok(runtime) => runtime,
-        Err(error) => {
-            eprint_line(&format!("Could not start the read: {error}"));
-            return EXIT_PROBLEMS;
-        }
+        Err(status) => return status,
     };
     eprint_line(&format!("Reading the directory for \"{}\"…", profile.name));
     match runtime.block_on(refresh(

@@ -8,10 +8,9 @@ use clap::{Args, Subcommand};
 use rollcall_core::data_dir::{DataDir, Mode};
 use rollcall_core::profile::{Profile, ProfileError, ProfileStore};
 
-use crate::{EXIT_USAGE, eprint_line};
+use crate::{EXIT_PROBLEMS, EXIT_USAGE, eprint_line};
 
 /// Exit status when the command ran but could not finish (a file could not be written).
-const EXIT_FAILED: u8 = 1;
 
 #[derive(Debug, Args)]
 pub(crate) struct ProfileArgs {
@@ -50,6 +49,14 @@ pub(crate) fn open_store(data_dir: Option<&Path>) -> Result<ProfileStore, u8> {
     }
 }
 
+/// Loads the profile `name` from the data directory; a problem is reported and becomes the
+/// exit status.
+pub(crate) fn load_profile(data_dir: Option<&Path>, name: &str) -> Result<Profile, u8> {
+    open_store(data_dir)?
+        .load(name)
+        .map_err(|error| report_error(&error))
+}
+
 /// The exit status for a profile problem: the admin's input (2) or the computer (1).
 pub(crate) fn report_error(error: &ProfileError) -> u8 {
     eprint_line(&error.to_string());
@@ -58,7 +65,7 @@ pub(crate) fn report_error(error: &ProfileError) -> u8 {
         | ProfileError::BadName { .. }
         | ProfileError::NotFound { .. }
         | ProfileError::Read { .. } => EXIT_USAGE,
-        ProfileError::Write { .. } | ProfileError::Encode(_) => EXIT_FAILED,
+        ProfileError::Write { .. } | ProfileError::Encode(_) => EXIT_PROBLEMS,
     }
 }
 
@@ -113,7 +120,7 @@ pub(crate) fn execute(args: &ProfileArgs, data_dir: Option<&Path>, out: &mut dyn
                     Ok(text) => print(out, &text),
                     Err(error) => {
                         eprint_line(&format!("Could not write the list as JSON: {error}"));
-                        EXIT_FAILED
+                        EXIT_PROBLEMS
                     }
                 }
             } else if rows.is_empty() {
@@ -167,6 +174,6 @@ impl Row {
 pub(crate) fn print(out: &mut dyn Write, text: &str) -> u8 {
     match writeln!(out, "{text}").and_then(|()| out.flush()) {
         Ok(()) => 0,
-        Err(_) => EXIT_FAILED,
+        Err(_) => EXIT_PROBLEMS,
     }
 }

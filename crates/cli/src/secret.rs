@@ -9,7 +9,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use rollcall_core::credentials::parse_secret;
 use rollcall_core::secret::{Keychain, Secret, SecretKind, SecretStore};
 
-use crate::profile::{open_store, report_error};
+use crate::profile::load_profile;
 use crate::{EXIT_USAGE, eprint_line};
 
 #[derive(Debug, Args)]
@@ -75,12 +75,8 @@ pub(crate) fn execute(
 ) -> u8 {
     let SecretAction::Set { name, kind } = &args.action;
     let kind = SecretKind::from(*kind);
-    let profiles = match open_store(data_dir) {
-        Ok(profiles) => profiles,
-        Err(status) => return status,
-    };
-    if let Err(error) = profiles.load(name) {
-        return report_error(&error);
+    if let Err(status) = load_profile(data_dir, name) {
+        return status;
     }
     let mut line = String::new();
     if let Err(error) = input.read_line(&mut line) {
