@@ -1,6 +1,8 @@
 //! Shared helpers for the end-to-end tests: locating the built binary, starting and stopping
 //! tauri-driver, waiting for ports, and saving screenshots of the real window.
 
+pub mod page;
+
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

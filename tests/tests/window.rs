@@ -3,42 +3,11 @@
 //! chosen. Saves screenshots under artifacts/screenshots/ and prints the launch time.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use fantoccini::{Client, Locator};
+use fantoccini::Locator;
+use rollcall_e2e::page::{visible_text_of as text_of, wait_for_title};
 use rollcall_e2e::{TauriDriver, rollcall_bin, screenshot};
-
-const WAIT: Duration = Duration::from_secs(20);
-
-async fn text_of(client: &Client, test_id: &str) -> String {
-    let element = client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(&format!("[data-testid=\"{test_id}\"]")))
-        .await
-        .unwrap_or_else(|error| panic!("nothing with data-testid={test_id} appeared: {error}"));
-    assert!(
-        element.is_displayed().await.unwrap(),
-        "{test_id} is not visible"
-    );
-    element.text().await.unwrap()
-}
-
-/// Waits until the step title reads `expected` (the page updates after a click).
-async fn wait_for_title(client: &Client, expected: &str) {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let title = text_of(client, "step-title").await;
-        if title.contains(expected) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the step title stayed {title:?}, expected {expected:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 #[tokio::test]
 async fn demo_window_walks_from_welcome_to_the_cloud_question() {

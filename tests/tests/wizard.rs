@@ -8,70 +8,13 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, Locator};
+use rollcall_e2e::page::{
+    WAIT, click, css, element, text_of, type_into, wait_for_attribute, wait_for_title,
+};
 use rollcall_e2e::{TauriDriver, rollcall_bin, screenshot};
-
-const WAIT: Duration = Duration::from_secs(30);
 
 /// One window at a time: the two flows would otherwise share the 2 cores and the display.
 static ONE_WINDOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-fn css(test_id: &str) -> String {
-    format!("[data-testid=\"{test_id}\"]")
-}
-
-async fn element(client: &Client, test_id: &str) -> fantoccini::elements::Element {
-    client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(&css(test_id)))
-        .await
-        .unwrap_or_else(|error| panic!("nothing with data-testid={test_id} appeared: {error}"))
-}
-
-async fn text_of(client: &Client, test_id: &str) -> String {
-    element(client, test_id).await.text().await.unwrap()
-}
-
-async fn click(client: &Client, test_id: &str) {
-    element(client, test_id).await.click().await.unwrap();
-}
-
-async fn type_into(client: &Client, test_id: &str, text: &str) {
-    let input = element(client, test_id).await;
-    input.clear().await.unwrap();
-    input.send_keys(text).await.unwrap();
-}
-
-/// Waits until the element's attribute `name` reads `expected`.
-async fn wait_for_attribute(client: &Client, test_id: &str, name: &str, expected: &str) {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let value = element(client, test_id).await.attr(name).await.unwrap();
-        if value.as_deref() == Some(expected) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{test_id} kept {name}={value:?}, expected {expected:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn wait_for_title(client: &Client, expected: &str) {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let title = text_of(client, "step-title").await;
-        if title.contains(expected) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the step title stayed {title:?}, expected {expected:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 /// Clicks Next once it opens, and waits for the step titled `title`.
 async fn next(client: &Client, title: &str) {
