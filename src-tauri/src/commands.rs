@@ -85,7 +85,7 @@ impl ConnectionStore {
 /// A typed value's problem, for the UI to show under that field.
 #[derive(Debug, Serialize)]
 pub struct FieldProblem {
-    /// `tenant`, `client_id` or `secret`.
+    /// `tenant`, `client_id`, `secret`, or a custom cloud's `authority_url` or `graph_url`.
     pub field: &'static str,
     pub message: String,
     pub fix: String,
@@ -131,10 +131,22 @@ pub struct PermissionNeed {
     pub enables: &'static str,
 }
 
+/// The cloud the admin chose: a named cloud's profile key (`global`, `usgov`, `usgov-dod`,
+/// `china`), or `custom` with the sign-in and Graph addresses typed for it. The addresses are
+/// read only for `custom`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ChosenCloud {
+    pub id: String,
+    #[serde(default)]
+    pub authority_url: Option<String>,
+    #[serde(default)]
+    pub graph_url: Option<String>,
+}
+
 /// A connection as the wizard collected it. Deliberately not `Debug`: it holds the secret.
 #[derive(Deserialize)]
 pub struct ConnectionRequest {
-    pub cloud: String,
+    pub cloud: ChosenCloud,
     pub tenant: String,
     pub client_id: String,
     pub secret: String,
@@ -165,8 +177,9 @@ pub struct DemoValues {
 }
 
 /// The cloud the wizard talks to: in demo mode always the demo organisation's sign-in and Graph
-/// addresses, otherwise the named cloud the admin chose.
-fn cloud_for(choice: &str, demo: &Option<DemoTenant>) -> Result<Cloud, CommandError> {
+/// addresses, otherwise the cloud the admin chose (for `custom`, the addresses they typed, as
+/// the engine accepts them).
+fn cloud_for(choice: &ChosenCloud, demo: &Option<DemoTenant>) -> Result<Cloud, CommandError> {
     if let Some(tenant) = demo {
         let info = tenant.info();
         return Cloud::custom(&info.authority_url, &info.graph_url).map_err(|error| CommandError {
@@ -174,30 +187,65 @@ fn cloud_for(choice: &str, demo: &Option<DemoTenant>) -> Result<Cloud, CommandEr
             message: format!("The demo organisation's addresses were refused: {error}. Restart Rollcall with --demo."),
         });
     }
-    if choice == "custom" {
-        return Err(CommandError {
+    if choice.id.trim().eq_ignore_ascii_case("custom") {
+        let authority_url = choice.authority_url.as_deref().unwrap_or_default();
+        let graph_url = choice.graph_url.as_deref().unwrap_or_default();
+        return Cloud::custom(authority_url, graph_url).map_err(|error| CommandError {
             code: "custom_cloud",
-            message: "Custom sign-in and Graph addresses cannot be set in this window yet. Write them into a profile file (authority_url and graph_url) and import it with `rollcall profile import`.".to_string(),
+            message: format!("{error} Correct it on the Cloud step."),
         });
     }
-    Cloud::named(choice).map_err(|error| CommandError {
+    Cloud::named(&choice.id).map_err(|error| CommandError {
         code: "unknown_cloud",
         message: error.to_string(),
     })
+}
+
+/// Problems with the addresses of a custom cloud, each judged by the engine on its own: the
+/// address is paired with the worldwide cloud's counterpart, which the engine always accepts,
+/// so a refusal is about the typed address alone. An empty address is checked too.
+fn custom_address_problems(
+    authority_url: Option<&str>,
+    graph_url: Option<&str>,
+) -> Vec<FieldProblem> {
+    let mut problems = Vec::new();
+    if let Some(Err(error)) =
+        authority_url.map(|authority| Cloud::custom(authority, &Cloud::Global.graph_url()))
+    {
+        problems.push(FieldProblem {
+            field: "authority_url",
+            message: error.to_string(),
+            fix: "Enter the sign-in address in full, such as https://login.example.com. Plain http works only for a server on this computer (127.0.0.1, localhost or [::1]).".to_string(),
+        });
+    }
+    if let Some(Err(error)) =
+        graph_url.map(|graph| Cloud::custom(&Cloud::Global.authority_url(), graph))
+    {
+        problems.push(FieldProblem {
+            field: "graph_url",
+            message: error.to_string(),
+            fix: "Enter the Microsoft Graph address in full, such as https://graph.example.com. Plain http works only for a server on this computer (127.0.0.1, localhost or [::1]).".to_string(),
+        });
+    }
+    problems
 }
 
 fn non_empty(value: &Option<String>) -> Option<&str> {
     value.as_deref().filter(|text| !text.trim().is_empty())
 }
 
-/// Checks the values typed so far (only the ones given); no network.
+/// Checks the values typed so far (only the ones given); no network. Tenant, client ID and
+/// secret are checked once something is typed; a custom cloud's addresses whenever given, so an
+/// empty address is reported as missing.
 #[tauri::command]
 pub fn check_inputs(
     tenant: Option<String>,
     client_id: Option<String>,
     secret: Option<String>,
+    authority_url: Option<String>,
+    graph_url: Option<String>,
 ) -> Vec<FieldProblem> {
-    let mut problems = Vec::new();
+    let mut problems = custom_address_problems(authority_url.as_deref(), graph_url.as_deref());
     if let Some(Err(problem)) = non_empty(&tenant).map(parse_tenant) {
         problems.push(FieldProblem::from(problem));
     }
@@ -213,7 +261,7 @@ pub fn check_inputs(
 /// Looks a tenant up through its public sign-in metadata; no secret is sent.
 #[tauri::command]
 pub async fn find_tenant(
-    cloud: String,
+    cloud: ChosenCloud,
     tenant: String,
     demo: State<'_, Option<DemoTenant>>,
 ) -> Result<TenantLookup, CommandError> {
@@ -251,7 +299,7 @@ pub async fn find_tenant(
 /// the admin-consent page once tenant and app are known.
 #[tauri::command]
 pub fn portal_links(
-    cloud: String,
+    cloud: ChosenCloud,
     tenant: Option<String>,
     client_id: Option<String>,
     demo: State<'_, Option<DemoTenant>>,
@@ -316,20 +364,13 @@ pub async fn check_connection(
     })
 }
 
-/// Saves the connection: the secret into the keychain, then the profile (switched off) into
-/// the data directory. Nothing is left half-saved.
-#[tauri::command]
-pub fn save_connection(
-    name: String,
-    connection: ConnectionRequest,
-    demo: State<'_, Option<DemoTenant>>,
-    store: State<'_, ConnectionStore>,
-) -> Result<SavedConnection, CommandError> {
-    let cloud = cloud_for(&connection.cloud, &demo)?;
-    let secret = parse_secret(&connection.secret).map_err(|problem| CommandError {
-        code: "secret",
-        message: problem.to_string(),
-    })?;
+/// The profile a connection is saved as: its cloud (with the addresses of a custom cloud),
+/// tenant, app and secret expiry; no secret.
+fn profile_for(
+    name: &str,
+    connection: &ConnectionRequest,
+    cloud: &Cloud,
+) -> Result<Profile, CommandError> {
     let cloud_key = match cloud {
         Cloud::Global => CloudKey::Global,
         Cloud::UsGov => CloudKey::Usgov,
@@ -346,10 +387,27 @@ pub fn save_connection(
         graph_url: custom.then(|| cloud.graph_url()),
         secret_expires: connection.secret_expires,
     };
-    let profile = Profile::new(name.trim(), entra).map_err(|error| CommandError {
+    Profile::new(name.trim(), entra).map_err(|error| CommandError {
         code: "profile",
         message: error.to_string(),
+    })
+}
+
+/// Saves the connection: the secret into the keychain, then the profile (switched off) into
+/// the data directory. Nothing is left half-saved.
+#[tauri::command]
+pub fn save_connection(
+    name: String,
+    connection: ConnectionRequest,
+    demo: State<'_, Option<DemoTenant>>,
+    store: State<'_, ConnectionStore>,
+) -> Result<SavedConnection, CommandError> {
+    let cloud = cloud_for(&connection.cloud, &demo)?;
+    let secret = parse_secret(&connection.secret).map_err(|problem| CommandError {
+        code: "secret",
+        message: problem.to_string(),
     })?;
+    let profile = profile_for(&name, &connection, &cloud)?;
     store
         .keychain
         .store(&profile.name, SecretKind::Graph, &secret)
@@ -381,7 +439,7 @@ pub fn save_connection(
 /// Every problem the connection check can report, with its fix.
 #[tauri::command]
 pub fn troubleshooting(
-    cloud: String,
+    cloud: ChosenCloud,
     demo: State<'_, Option<DemoTenant>>,
 ) -> Result<Vec<Diagnosis>, CommandError> {
     let cloud = cloud_for(&cloud, &demo).unwrap_or(Cloud::Global);
@@ -458,5 +516,164 @@ mod tests {
             serde_json::to_value(&error).unwrap(),
             serde_json::json!({"code": "data_dir", "message": "Rollcall could not create its data folder."})
         );
+    }
+    fn chosen(id: &str, authority_url: Option<&str>, graph_url: Option<&str>) -> ChosenCloud {
+        ChosenCloud {
+            id: id.to_string(),
+            authority_url: authority_url.map(str::to_string),
+            graph_url: graph_url.map(str::to_string),
+        }
+    }
+
+    fn address_problems(
+        authority_url: Option<&str>,
+        graph_url: Option<&str>,
+    ) -> Vec<(&'static str, String)> {
+        check_inputs(
+            None,
+            None,
+            None,
+            authority_url.map(str::to_string),
+            graph_url.map(str::to_string),
+        )
+        .into_iter()
+        .map(|problem| (problem.field, problem.message))
+        .collect()
+    }
+
+    #[test]
+    fn the_cloud_choice_arrives_in_the_shape_the_window_sends() {
+        let custom: ChosenCloud = serde_json::from_value(serde_json::json!({
+            "id": "custom",
+            "authority_url": "http://127.0.0.1:8400",
+            "graph_url": "http://127.0.0.1:8401"
+        }))
+        .unwrap();
+        assert_eq!(
+            custom.authority_url.as_deref(),
+            Some("http://127.0.0.1:8400")
+        );
+        assert_eq!(custom.graph_url.as_deref(), Some("http://127.0.0.1:8401"));
+        let named: ChosenCloud =
+            serde_json::from_value(serde_json::json!({"id": "usgov"})).unwrap();
+        assert_eq!(cloud_for(&named, &None).unwrap(), Cloud::UsGov);
+    }
+
+    #[test]
+    fn custom_addresses_are_the_cloud_every_command_talks_to() {
+        let cloud = cloud_for(
+            &chosen(
+                "custom",
+                Some("http://127.0.0.1:8400/"),
+                Some(" http://localhost:8401 "),
+            ),
+            &None,
+        )
+        .unwrap();
+        assert_eq!(cloud.authority_url(), "http://127.0.0.1:8400");
+        assert_eq!(cloud.graph_url(), "http://localhost:8401");
+        assert!(
+            cloud
+                .admin_center_url()
+                .starts_with("http://127.0.0.1:8400")
+        );
+
+        // A named cloud ignores addresses left over from an earlier choice.
+        let named = cloud_for(&chosen("global", Some("ftp://x"), Some("ftp://y")), &None).unwrap();
+        assert_eq!(named, Cloud::Global);
+    }
+
+    #[test]
+    fn refused_custom_addresses_stop_the_command_with_the_engines_reason() {
+        let error = cloud_for(
+            &chosen(
+                "custom",
+                Some("http://example.com"),
+                Some("http://127.0.0.1:8401"),
+            ),
+            &None,
+        )
+        .unwrap_err();
+        assert_eq!(error.code, "custom_cloud");
+        assert!(
+            error
+                .message
+                .contains("uses plain http on another computer"),
+            "{}",
+            error.message
+        );
+        assert!(error.message.ends_with("Correct it on the Cloud step."));
+
+        let missing = cloud_for(&chosen("custom", None, None), &None).unwrap_err();
+        assert_eq!(missing.code, "custom_cloud");
+        assert!(missing.message.contains("is not a web address"));
+    }
+
+    #[test]
+    fn each_custom_address_is_judged_on_its_own() {
+        // The exact wording the window shows; the UI's test double repeats it.
+        assert_eq!(
+            address_problems(Some("http://example.com"), Some("https://graph.example.com")),
+            vec![("authority_url", "The authority_url http://example.com uses plain http on another computer, which would send the secret unprotected. Use https, or http only on this computer (127.0.0.1, localhost or [::1]).".to_string())]
+        );
+        assert_eq!(
+            address_problems(Some("http://127.0.0.1:8400"), Some("ftp://x")),
+            vec![("graph_url", "The graph_url ftp://x must start with https:// (or http:// on this computer only).".to_string())]
+        );
+        assert_eq!(
+            address_problems(Some(""), Some("")),
+            vec![
+                ("authority_url", "The authority_url \"\" is not a web address. Enter it in full, for example https://login.example.com.".to_string()),
+                ("graph_url", "The graph_url \"\" is not a web address. Enter it in full, for example https://login.example.com.".to_string()),
+            ]
+        );
+        assert!(
+            address_problems(Some("http://[::1]:8400"), Some("http://localhost:8401")).is_empty()
+        );
+        // Addresses not given are not checked, so the ID fields can be checked alone.
+        assert!(address_problems(None, None).is_empty());
+    }
+
+    #[test]
+    fn a_custom_connection_is_saved_with_its_addresses() {
+        let connection = ConnectionRequest {
+            cloud: chosen(
+                "custom",
+                Some("http://127.0.0.1:8400"),
+                Some("http://127.0.0.1:8401/"),
+            ),
+            tenant: " northwind.example ".into(),
+            client_id: "66666666-7777-8888-9999-000000000000".into(),
+            secret: "abc~DEF.ghi_JKL-mno0123456789".into(),
+            secret_expires: None,
+        };
+        let cloud = cloud_for(&connection.cloud, &None).unwrap();
+        let profile = profile_for("lab", &connection, &cloud).unwrap();
+        let text = profile.to_toml().unwrap();
+        assert!(text.contains("cloud = \"custom\""), "{text}");
+        assert!(
+            text.contains("authority_url = \"http://127.0.0.1:8400\""),
+            "{text}"
+        );
+        assert!(
+            text.contains("graph_url = \"http://127.0.0.1:8401\""),
+            "{text}"
+        );
+        assert!(
+            !text.contains("abc~DEF"),
+            "the secret must not reach the profile: {text}"
+        );
+        assert_eq!(Profile::parse(&text).unwrap().cloud().unwrap(), cloud);
+
+        let worldwide = ConnectionRequest {
+            cloud: chosen("global", Some("http://127.0.0.1:8400"), None),
+            ..connection
+        };
+        let text = profile_for("contoso", &worldwide, &Cloud::Global)
+            .unwrap()
+            .to_toml()
+            .unwrap();
+        assert!(text.contains("cloud = \"global\""), "{text}");
+        assert!(!text.contains("authority_url"), "{text}");
     }
 }

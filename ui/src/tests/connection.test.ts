@@ -193,7 +193,7 @@ describe('permissions', () => {
     expect(has(page, 'permissions-ok')).toBe(true);
     expect(has(page, 'grant-consent')).toBe(false);
     expect(backend.record.checks).toHaveLength(2);
-    expect(backend.record.checks[0]).toMatchObject({ tenant: FAKE_TENANT_ID, client_id: FAKE_CLIENT_ID, cloud: 'global' });
+    expect(backend.record.checks[0]).toMatchObject({ tenant: FAKE_TENANT_ID, client_id: FAKE_CLIENT_ID, cloud: { id: 'global' } });
   });
 });
 

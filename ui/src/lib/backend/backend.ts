@@ -27,8 +27,8 @@ export class BackendError extends Error {
   }
 }
 
-/** Which input a problem is about. */
-export type Field = 'tenant' | 'client_id' | 'secret';
+/** Which input a problem is about: an ID, the secret, or one of a custom cloud's addresses. */
+export type Field = 'tenant' | 'client_id' | 'secret' | 'authority_url' | 'graph_url';
 
 /** One problem with one typed value: what is wrong and what to do. */
 export interface FieldProblem {
@@ -37,11 +37,22 @@ export interface FieldProblem {
   fix: string;
 }
 
-/** What the admin has typed so far; only the fields given are checked. */
+/** What the admin has typed so far; only the fields given are checked. IDs and the secret are
+ * checked once something is typed; a custom cloud's addresses whenever given, even empty. */
 export interface TypedInputs {
   tenant?: string;
   client_id?: string;
   secret?: string;
+  authority_url?: string;
+  graph_url?: string;
+}
+
+/** The cloud the admin chose, as every command that talks to Entra receives it: a named
+ * cloud's id, or `custom` with the sign-in and Graph addresses typed for it (read only then). */
+export interface ChosenCloud {
+  id: string;
+  authority_url: string;
+  graph_url: string;
 }
 
 /** One finding of the connection check, as the `check` JSON has it. */
@@ -93,7 +104,7 @@ export interface PermissionNeed {
 
 /** A connection as the wizard collected it. The secret goes to the engine and never comes back. */
 export interface ConnectionRequest {
-  cloud: string;
+  cloud: ChosenCloud;
   tenant: string;
   client_id: string;
   secret: string;
@@ -127,15 +138,15 @@ export interface Backend {
   /** Checks typed values as the admin types them; no network. */
   checkInputs(inputs: TypedInputs): Promise<FieldProblem[]>;
   /** Looks the tenant up through its public sign-in metadata; no secret is sent. */
-  findTenant(cloud: string, tenant: string): Promise<TenantLookup>;
-  portalLinks(cloud: string, tenant: string | null, clientId: string | null): Promise<PortalLinks>;
+  findTenant(cloud: ChosenCloud, tenant: string): Promise<TenantLookup>;
+  portalLinks(cloud: ChosenCloud, tenant: string | null, clientId: string | null): Promise<PortalLinks>;
   permissionNeeds(): Promise<PermissionNeed[]>;
   /** Signs in as the app and tries the reads Rollcall needs. */
   checkConnection(connection: ConnectionRequest): Promise<CheckReport>;
   /** Saves the connection as a profile (switched off) and the secret in the keychain. */
   saveConnection(name: string, connection: ConnectionRequest): Promise<SavedConnection>;
   /** Every problem the connection check can report, with its fix. */
-  troubleshooting(cloud: string): Promise<Diagnosis[]>;
+  troubleshooting(cloud: ChosenCloud): Promise<Diagnosis[]>;
   /** The demo organisation's values; null outside demo mode. */
   demoValues(): Promise<DemoValues | null>;
   /** Opens a page of the admin center in the admin's browser. */

@@ -4,6 +4,7 @@ import type {
   AppStatus,
   Backend,
   CheckReport,
+  ChosenCloud,
   ConnectionRequest,
   DemoStatus,
   DemoValues,
@@ -80,6 +81,8 @@ export interface FakeBackendOptions {
 /** What the UI asked the fake backend for. */
 export interface FakeRecord {
   opened: string[];
+  /** Tenant lookups, with the cloud each was made in. */
+  lookups: { cloud: ChosenCloud; tenant: string }[];
   checks: ConnectionRequest[];
   saved: { name: string; connection: ConnectionRequest }[];
 }
@@ -109,8 +112,46 @@ function typedProblems(tenant?: string, clientId?: string, secret?: string): Fie
   return problems;
 }
 
-function links(cloud: string, tenant: string | null, clientId: string | null): PortalLinks {
-  const center = `https://entra.example/${cloud}`;
+// The engine's verdict on one custom-cloud address, in the engine's words (the shell's unit
+// tests pin the same wording).
+const ADDRESS_FIX: Record<'authority_url' | 'graph_url', string> = {
+  authority_url:
+    'Enter the sign-in address in full, such as https://login.example.com. Plain http works only for a server on this computer (127.0.0.1, localhost or [::1]).',
+  graph_url:
+    'Enter the Microsoft Graph address in full, such as https://graph.example.com. Plain http works only for a server on this computer (127.0.0.1, localhost or [::1]).',
+};
+
+function addressProblem(field: 'authority_url' | 'graph_url', typed: string | undefined): FieldProblem[] {
+  if (typed === undefined) return [];
+  const value = typed.trim();
+  const problem = (message: string): FieldProblem[] => [{ field, message, fix: ADDRESS_FIX[field] }];
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return problem(`The ${field} "${value}" is not a web address. Enter it in full, for example https://login.example.com.`);
+  }
+  if (url.hostname === '') {
+    return problem(`The ${field} "${value}" is not a web address. Enter it in full, for example https://login.example.com.`);
+  }
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname.toLowerCase());
+  if (url.protocol === 'http:' && !loopback) {
+    return problem(
+      `The ${field} ${value} uses plain http on another computer, which would send the secret unprotected. Use https, or http only on this computer (127.0.0.1, localhost or [::1]).`,
+    );
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    return problem(`The ${field} ${value} must start with https:// (or http:// on this computer only).`);
+  }
+  if (url.search !== '' || url.hash !== '') {
+    return problem(`The ${field} ${value} must be just the server address, without ?query or #fragment parts.`);
+  }
+  return [];
+}
+
+function links(cloud: ChosenCloud, tenant: string | null, clientId: string | null): PortalLinks {
+  // Like the engine, a custom cloud serves its admin pages at its sign-in address.
+  const center = cloud.id === 'custom' ? cloud.authority_url.trim().replace(/\/+$/, '') : `https://entra.example/${cloud.id}`;
   return {
     admin_center: center,
     new_registration: `${center}/new-registration`,
@@ -129,12 +170,17 @@ export function createFakeBackend(options: FakeBackendOptions = {}): FakeBackend
     demo: options.demo ?? null,
   };
   const reports = options.reports ?? [greenReport()];
-  const record: FakeRecord = { opened: [], checks: [], saved: [] };
+  const record: FakeRecord = { opened: [], lookups: [], checks: [], saved: [] };
   return {
     record,
     appStatus: async () => structuredClone(status),
-    checkInputs: async (inputs) => typedProblems(inputs.tenant, inputs.client_id, inputs.secret),
-    findTenant: async (_cloud, tenant): Promise<TenantLookup> => {
+    checkInputs: async (inputs) => [
+      ...typedProblems(inputs.tenant, inputs.client_id, inputs.secret),
+      ...addressProblem('authority_url', inputs.authority_url),
+      ...addressProblem('graph_url', inputs.graph_url),
+    ],
+    findTenant: async (cloud, tenant): Promise<TenantLookup> => {
+      record.lookups.push({ cloud: { ...cloud }, tenant });
       const problems = typedProblems(tenant);
       if (problems.length > 0 || tenant.trim() === '') {
         return { entered: null, tenant_id: null, diagnosis: null };

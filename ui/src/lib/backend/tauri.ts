@@ -43,6 +43,8 @@ export const tauriBackend: Backend = {
       tenant: inputs.tenant ?? null,
       clientId: inputs.client_id ?? null,
       secret: inputs.secret ?? null,
+      authorityUrl: inputs.authority_url ?? null,
+      graphUrl: inputs.graph_url ?? null,
     }),
   findTenant: (cloud, tenant) => call<TenantLookup>('find_tenant', { cloud, tenant }),
   portalLinks: (cloud, tenant, clientId) => call<PortalLinks>('portal_links', { cloud, tenant, clientId }),

@@ -1,10 +1,16 @@
 // The wizard's state: which step is showing, how far the admin has got, and the answers
 // given so far. Steps read and write the answers; the frame moves between steps.
-import type { Backend, CheckReport, ConnectionRequest, FieldProblem } from '../backend/backend';
+import type { Backend, CheckReport, ChosenCloud, ConnectionRequest, FieldProblem } from '../backend/backend';
 import { DEFAULT_CLOUD, type CloudId } from './clouds';
 
+/** The cloud as chosen on the Cloud step. The addresses are typed only for `custom`, and kept
+ * while another cloud is chosen, so switching back finds them again. */
+export interface CloudAnswer extends ChosenCloud {
+  id: CloudId;
+}
+
 export interface WizardAnswers {
-  cloud: CloudId;
+  cloud: CloudAnswer;
   /** Directory (tenant) ID or domain, as typed. */
   tenant: string;
   /** Application (client) ID, as typed. */
@@ -21,7 +27,7 @@ export class Wizard {
   /** Index of the furthest step reached; steps up to it can be revisited from the list. */
   reached = $state(0);
   answers: WizardAnswers = $state({
-    cloud: DEFAULT_CLOUD,
+    cloud: { id: DEFAULT_CLOUD, authority_url: '', graph_url: '' },
     tenant: '',
     clientId: '',
     secret: '',
@@ -29,6 +35,8 @@ export class Wizard {
   });
   /** Problems with the typed values, from the engine's input checks. */
   problems: FieldProblem[] = $state([]);
+  /** The custom-cloud addresses the engine last checked; problems with them are in `problems`. */
+  checkedAddresses: { authority_url: string; graph_url: string } | null = $state(null);
   /** The tenant ID discovery found for the typed tenant; null until found. */
   tenantId: string | null = $state(null);
   /** The latest connection check. */
@@ -51,6 +59,20 @@ export class Wizard {
     return this.problems.find((problem) => problem.field === field);
   }
 
+  /** Whether the chosen cloud is usable: a named cloud always is; a custom one once the engine
+   * has accepted both addresses exactly as they stand now. */
+  cloudReady(): boolean {
+    const { id, authority_url, graph_url } = this.answers.cloud;
+    if (id !== 'custom') return true;
+    return (
+      this.checkedAddresses !== null &&
+      this.checkedAddresses.authority_url === authority_url &&
+      this.checkedAddresses.graph_url === graph_url &&
+      this.problemWith('authority_url') === undefined &&
+      this.problemWith('graph_url') === undefined
+    );
+  }
+
   /** Replaces the problems of the fields just checked, keeping the others. */
   setProblems(fields: FieldProblem['field'][], found: FieldProblem[]): void {
     this.problems = [...this.problems.filter((problem) => !fields.includes(problem.field)), ...found];
@@ -59,7 +81,7 @@ export class Wizard {
   /** The connection as typed, for the engine's check and save. */
   connection(): ConnectionRequest {
     return {
-      cloud: this.answers.cloud,
+      cloud: { ...this.answers.cloud },
       tenant: this.answers.tenant.trim(),
       client_id: this.answers.clientId.trim(),
       secret: this.answers.secret,

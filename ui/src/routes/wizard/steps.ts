@@ -48,6 +48,8 @@ export const STEPS: readonly StepDefinition[] = [
     label: 'Cloud',
     title: 'Which Microsoft cloud is your organisation on?',
     component: Cloud,
+    ready: (wizard) => wizard.cloudReady(),
+    notReadyHint: 'Enter both addresses; Next opens once Rollcall accepts them.',
   },
   {
     id: 'app-registration',
