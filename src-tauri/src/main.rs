@@ -2,6 +2,7 @@
 
 mod commands;
 mod demo;
+mod reading;
 mod window;
 
 fn main() -> std::process::ExitCode {

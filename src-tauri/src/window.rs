@@ -13,6 +13,7 @@ use tauri::{AppHandle, Manager, WebviewUrl, WebviewWindowBuilder};
 
 use crate::commands;
 use crate::demo::DemoTenant;
+use crate::reading;
 
 /// The label the capabilities in capabilities/main.json grant permissions to.
 const MAIN_WINDOW: &str = "main";
@@ -57,6 +58,7 @@ fn run(demo: bool, explicit_data_dir: Option<&Path>) -> Result<(), String> {
             .plugin(tauri_plugin_opener::init())
             .manage(tenant)
             .manage(connections)
+            .manage(reading::ReadControl::default())
             .invoke_handler(tauri::generate_handler![
                 commands::app_status,
                 commands::check_inputs,
@@ -67,6 +69,11 @@ fn run(demo: bool, explicit_data_dir: Option<&Path>) -> Result<(), String> {
                 commands::save_connection,
                 commands::troubleshooting,
                 commands::demo_values,
+                reading::search_groups,
+                reading::resolve_group,
+                reading::read_preview,
+                reading::cancel_read,
+                reading::export_preview_csv,
             ])
             .setup(move |app| {
                 if demo {

@@ -83,6 +83,7 @@ describe('wizard', () => {
       'Client secret',
       'Permissions',
       'Result',
+      'Who gets an account',
     ]);
   });
 

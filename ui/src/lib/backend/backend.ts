@@ -133,6 +133,80 @@ export interface DemoValues {
   apps: DemoApp[];
 }
 
+/** A group the admin can pick, with its direct member count when Graph could count it. */
+export interface GroupChoice {
+  id: string;
+  displayName: string;
+  description: string | null;
+  memberCount: number | null;
+}
+
+/** Which groups' members get an account. */
+export interface GroupSelection {
+  include: string[];
+  exclude: string[];
+  /** Whether members of groups inside the chosen groups count. */
+  nested: boolean;
+  guests: boolean;
+}
+
+/** How far a directory read has got. */
+export interface ReadProgress {
+  stage: string;
+  users: number;
+  pages: number;
+  elapsed_ms: number;
+}
+
+/** A warning code on a person, as the `preview` JSON has it. */
+export type WarningCode =
+  | 'no_mail'
+  | 'duplicate_mail'
+  | 'duplicate_username'
+  | 'upn_differs_from_mail'
+  | 'manager_outside_scope'
+  | 'no_employee_id';
+
+/** One person the groups select (the `preview` JSON's `users`). */
+export interface PreviewUser {
+  id: string;
+  userPrincipalName: string;
+  mail: string | null;
+  displayName: string;
+  enabled: boolean;
+  kind: 'member' | 'guest';
+  /** Group names from a chosen group down to the one holding the person, one list per way in. */
+  paths: string[][];
+  warnings: WarningCode[];
+  username: string;
+  email: string;
+}
+
+/** Who the groups select and what is wrong with their data (the `preview` JSON). */
+export interface PreviewResult {
+  complete: boolean;
+  users: PreviewUser[];
+  totals: {
+    matched: number;
+    enabled: number;
+    disabled: number;
+    guests: number;
+    warnings: Record<string, number>;
+    excluded: number;
+    guests_left_out: number;
+  };
+  skipped: Record<string, number>;
+  problems: { code: string; message: string }[];
+  readError?: string;
+  readAt?: string;
+}
+
+/** Where an export was written. */
+export interface ExportedFile {
+  path: string;
+  people: number;
+}
+
 export interface Backend {
   appStatus(): Promise<AppStatus>;
   /** Checks typed values as the admin types them; no network. */
@@ -149,6 +223,16 @@ export interface Backend {
   troubleshooting(cloud: ChosenCloud): Promise<Diagnosis[]>;
   /** The demo organisation's values; null outside demo mode. */
   demoValues(): Promise<DemoValues | null>;
+  /** Groups of a saved connection whose name matches the text (or the one a pasted ID or link names). */
+  searchGroups(profile: string, text: string): Promise<GroupChoice[]>;
+  /** The group a pasted Object ID or admin-center link names. */
+  resolveGroup(profile: string, text: string): Promise<GroupChoice>;
+  /** Reads the directory for the selection, reporting progress, and returns who it selects. */
+  readPreview(profile: string, selection: GroupSelection, onProgress: (progress: ReadProgress) => void): Promise<PreviewResult>;
+  /** Stops the running read; the preview then comes from the last complete read. */
+  cancelRead(): Promise<void>;
+  /** Writes the preview as CSV to `path`, or into the data folder when null; says where. */
+  exportPreviewCsv(profile: string, selection: GroupSelection, path: string | null): Promise<ExportedFile>;
   /** Opens a page of the admin center in the admin's browser. */
   openLink(url: string): Promise<void>;
 }

@@ -9,11 +9,18 @@ import type {
   DemoStatus,
   DemoValues,
   Diagnosis,
+  GroupChoice,
+  GroupSelection,
+  PreviewResult,
+  PreviewUser,
+  ReadProgress,
+  WarningCode,
   FieldProblem,
   PermissionNeed,
   PortalLinks,
   TenantLookup,
 } from './backend';
+import { BackendError } from './backend';
 
 export const FAKE_DEMO: DemoStatus = {
   tenant_name: 'Northwind Academy',
@@ -69,6 +76,51 @@ export function consentMissingReport(): CheckReport {
   };
 }
 
+export const FAKE_GROUPS: GroupChoice[] = [
+  { id: 'a0000000-0000-0000-0000-000000000001', displayName: 'All Staff', description: 'Everyone employed by the school', memberCount: 120 },
+  { id: 'a0000000-0000-0000-0000-000000000002', displayName: 'Staff Teachers', description: null, memberCount: 64 },
+  { id: 'a0000000-0000-0000-0000-000000000003', displayName: 'Students Year 7', description: 'Year 7 pupils', memberCount: 180 },
+  { id: 'a0000000-0000-0000-0000-000000000004', displayName: 'Supply cover', description: null, memberCount: 9 },
+];
+
+/** A made-up preview of `count` people: every 7th has no mail, every 11th is disabled, every
+ * 13th a guest; paths run through the fake groups. */
+export function fakePreview(count: number): PreviewResult {
+  const users: PreviewUser[] = [];
+  const warnings: Record<string, number> = {};
+  let enabled = 0;
+  let guests = 0;
+  for (let index = 0; index < count; index += 1) {
+    const noMail = index % 7 === 3;
+    const guest = index % 13 === 5;
+    const active = index % 11 !== 2;
+    const upn = `person${index}@northwind-academy.example`;
+    const codes: WarningCode[] = noMail ? ['no_mail'] : [];
+    for (const code of codes) warnings[code] = (warnings[code] ?? 0) + 1;
+    if (active) enabled += 1;
+    if (guest) guests += 1;
+    users.push({
+      id: `u-${index}`,
+      userPrincipalName: upn,
+      mail: noMail ? null : `first${index}.last@northwind-academy.example`,
+      displayName: `Person ${index} ${index % 2 === 0 ? 'Ahmed' : 'Okafor'}`,
+      enabled: active,
+      kind: guest ? 'guest' : 'member',
+      paths: [index % 3 === 0 ? ['All Staff', 'Staff Teachers', 'Year 7 tutors'] : ['Students Year 7']],
+      warnings: codes,
+      username: upn,
+      email: noMail ? upn : `first${index}.last@northwind-academy.example`,
+    });
+  }
+  return {
+    complete: true,
+    users,
+    totals: { matched: count, enabled, disabled: count - enabled, guests, warnings, excluded: 0, guests_left_out: 0 },
+    skipped: {},
+    problems: [],
+  };
+}
+
 export interface FakeBackendOptions {
   demo?: DemoStatus | null;
   version?: string;
@@ -76,6 +128,14 @@ export interface FakeBackendOptions {
   reports?: CheckReport[];
   /** Every diagnosis for the troubleshooting page. */
   catalogue?: Diagnosis[];
+  /** The groups the directory has; FAKE_GROUPS unless given. */
+  groups?: GroupChoice[];
+  /** The preview every read returns; fakePreview(40) unless given. */
+  preview?: PreviewResult;
+  /** Progress reports a read sends before it answers. */
+  progress?: ReadProgress[];
+  /** When true, reads wait until cancelled or `finishRead` is called. */
+  holdReads?: boolean;
 }
 
 /** What the UI asked the fake backend for. */
@@ -85,9 +145,13 @@ export interface FakeRecord {
   lookups: { cloud: ChosenCloud; tenant: string }[];
   checks: ConnectionRequest[];
   saved: { name: string; connection: ConnectionRequest }[];
+  searches: { profile: string; text: string }[];
+  reads: { profile: string; selection: GroupSelection }[];
+  cancels: number;
+  exports: { profile: string; selection: GroupSelection; path: string | null }[];
 }
 
-export type FakeBackend = Backend & { record: FakeRecord };
+export type FakeBackend = Backend & { record: FakeRecord; finishRead: () => void };
 
 const GUID = /^\{?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\}?$/i;
 
@@ -170,9 +234,53 @@ export function createFakeBackend(options: FakeBackendOptions = {}): FakeBackend
     demo: options.demo ?? null,
   };
   const reports = options.reports ?? [greenReport()];
-  const record: FakeRecord = { opened: [], lookups: [], checks: [], saved: [] };
+  const record: FakeRecord = { opened: [], lookups: [], checks: [], saved: [], searches: [], reads: [], cancels: 0, exports: [] };
+  const groups = options.groups ?? FAKE_GROUPS;
+  const preview = options.preview ?? fakePreview(40);
+  let release: ((cancelled: boolean) => void) | null = null;
+  const findGroup = (text: string): GroupChoice | undefined => {
+    const typed = text.trim().toLowerCase();
+    return groups.find((group) => typed.includes(group.id));
+  };
   return {
     record,
+    finishRead: () => release?.(false),
+    searchGroups: async (profile, text) => {
+      record.searches.push({ profile, text });
+      const pasted = findGroup(text);
+      if (pasted) return [structuredClone(pasted)];
+      const words = text.trim().toLowerCase();
+      return structuredClone(
+        groups.filter((group) => group.displayName.toLowerCase().split(/\s+/).some((word) => word.startsWith(words)) || group.displayName.toLowerCase().startsWith(words)),
+      );
+    },
+    resolveGroup: async (_profile, text) => {
+      const found = findGroup(text);
+      if (!found) throw new BackendError('group_not_found', `No group with ID ${text.trim()} exists in this tenant.`);
+      return structuredClone(found);
+    },
+    readPreview: async (profile, selection, onProgress) => {
+      record.reads.push({ profile, selection: structuredClone(selection) });
+      for (const progress of options.progress ?? []) onProgress(progress);
+      if (options.holdReads) {
+        const cancelled = await new Promise<boolean>((resolve) => {
+          release = resolve;
+        });
+        release = null;
+        if (cancelled) {
+          return { ...structuredClone(preview), complete: false, readError: 'The read was cancelled before it finished; the previous cache is kept.' };
+        }
+      }
+      return structuredClone(preview);
+    },
+    cancelRead: async () => {
+      record.cancels += 1;
+      release?.(true);
+    },
+    exportPreviewCsv: async (profile, selection, path) => {
+      record.exports.push({ profile, selection: structuredClone(selection), path });
+      return { path: path ?? `exports/${profile}-preview.csv`, people: preview.users.length };
+    },
     appStatus: async () => structuredClone(status),
     checkInputs: async (inputs) => [
       ...typedProblems(inputs.tenant, inputs.client_id, inputs.secret),

@@ -1,5 +1,6 @@
 // The Backend over Tauri IPC: each method invokes one command in src-tauri/src/commands.rs.
 import { invoke } from '@tauri-apps/api/core';
+import { listen } from '@tauri-apps/api/event';
 import { openUrl } from '@tauri-apps/plugin-opener';
 
 import {
@@ -8,6 +9,10 @@ import {
   type Backend,
   type CheckReport,
   type DemoValues,
+  type ExportedFile,
+  type GroupChoice,
+  type PreviewResult,
+  type ReadProgress,
   type Diagnosis,
   type FieldProblem,
   type PermissionNeed,
@@ -53,6 +58,21 @@ export const tauriBackend: Backend = {
   saveConnection: (name, connection) => call<SavedConnection>('save_connection', { name, connection }),
   troubleshooting: (cloud) => call<Diagnosis[]>('troubleshooting', { cloud }),
   demoValues: () => call<DemoValues | null>('demo_values'),
+  searchGroups: (profile, text) => call<GroupChoice[]>('search_groups', { profile, text }),
+  resolveGroup: (profile, text) => call<GroupChoice>('resolve_group', { profile, text }),
+  readPreview: async (profile, selection, onProgress) => {
+    const stop = await listen<ReadProgress>('read-progress', (event) => onProgress(event.payload));
+    try {
+      return await call<PreviewResult>('read_preview', { profile, ...selection });
+    } finally {
+      stop();
+    }
+  },
+  cancelRead: async () => {
+    await call<boolean>('cancel_read');
+  },
+  exportPreviewCsv: (profile, selection, path) =>
+    call<ExportedFile>('export_preview_csv', { profile, ...selection, path }),
   openLink: async (url) => {
     try {
       await openUrl(url);

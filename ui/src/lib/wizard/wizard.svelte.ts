@@ -45,6 +45,8 @@ export class Wizard {
   checking = $state(false);
   /** Why the last check could not run at all (not a finding: the engine could not be asked). */
   checkFailure: string | null = $state(null);
+  /** The name the connection was saved under on the Result step; null until saved. */
+  savedProfile: string | null = $state(null);
   /** Whether the page of every problem and its fix is showing instead of the step. */
   troubleshooting = $state(false);
 

@@ -5,6 +5,7 @@ import type { Component } from 'svelte';
 import type { Backend, DemoStatus } from '../../lib/backend/backend';
 import type { Wizard } from '../../lib/wizard/wizard.svelte';
 import AppRegistration from './AppRegistration.svelte';
+import Audience from './Audience.svelte';
 import ClientSecret from './ClientSecret.svelte';
 import Cloud from './Cloud.svelte';
 import Permissions from './Permissions.svelte';
@@ -85,5 +86,14 @@ export const STEPS: readonly StepDefinition[] = [
     component: Permissions,
     nextLabel: 'See the result',
   },
-  { id: 'result', label: 'Result', title: 'Check the connection', component: Result },
+  {
+    id: 'result',
+    label: 'Result',
+    title: 'Check the connection',
+    component: Result,
+    nextLabel: 'Choose who gets an account',
+    ready: (wizard) => wizard.savedProfile !== null,
+    notReadyHint: 'Save the connection to choose who gets an account.',
+  },
+  { id: 'audience', label: 'Who gets an account', title: 'Who gets an account?', component: Audience },
 ];

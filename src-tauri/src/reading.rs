@@ -1,0 +1,375 @@
+//! The commands that read a saved connection's directory for the window: group search and
+//! lookup for the picker, the preview of who a group choice selects (with progress events and
+//! cancelling), and the preview's CSV export. Each is a thin adapter over rollcall-core.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use rollcall_core::clock::SystemClock;
+use rollcall_core::directory::{self, GroupChoice, GroupScope, ReadError};
+use rollcall_core::graph::{CancelToken, GraphClient, ReadProgress};
+use rollcall_core::preview::Preview;
+use rollcall_core::profile::{Profile, ProfileStore, ScopeSettings};
+use rollcall_core::store::Store;
+use serde::{Deserialize, Serialize};
+use tauri::{AppHandle, Emitter, State};
+
+use crate::commands::{CommandError, ConnectionStore};
+
+/// The event the window receives while a preview read runs.
+pub const READ_PROGRESS_EVENT: &str = "read-progress";
+
+/// The read running now, if any, so `cancel_read` can stop it. Each read is numbered, so a
+/// read that ends never forgets a newer one.
+#[derive(Default)]
+pub struct ReadControl {
+    current: Mutex<Option<(u64, CancelToken)>>,
+}
+
+impl ReadControl {
+    fn begin(&self) -> (u64, CancelToken) {
+        let token = CancelToken::new();
+        let mut number = 0;
+        if let Ok(mut current) = self.current.lock() {
+            if let Some((previous, running)) = current.take() {
+                running.cancel();
+                number = previous.wrapping_add(1);
+            }
+            *current = Some((number, token.clone()));
+        }
+        (number, token)
+    }
+
+    fn finish(&self, number: u64) {
+        if let Ok(mut current) = self.current.lock()
+            && current
+                .as_ref()
+                .is_some_and(|(running, _)| *running == number)
+        {
+            *current = None;
+        }
+    }
+
+    /// Asks the running read, if any, to stop; true when there was one.
+    fn cancel(&self) -> bool {
+        match self.current.lock() {
+            Ok(current) => current.as_ref().map(|(_, token)| token.cancel()).is_some(),
+            Err(_) => false,
+        }
+    }
+}
+
+/// The group choice the picker makes: included and excluded group IDs and the two switches.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ScopeChoice {
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+    pub nested: bool,
+    pub guests: bool,
+}
+
+impl ScopeChoice {
+    fn settings(&self) -> ScopeSettings {
+        ScopeSettings {
+            include_groups: self.include.clone(),
+            exclude_groups: self.exclude.clone(),
+            nested: self.nested,
+            guests: self.guests,
+        }
+    }
+}
+
+/// Progress as the window receives it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReadProgressEvent {
+    pub stage: String,
+    pub users: u64,
+    pub pages: u64,
+    pub elapsed_ms: u64,
+}
+
+impl From<&ReadProgress> for ReadProgressEvent {
+    fn from(progress: &ReadProgress) -> ReadProgressEvent {
+        ReadProgressEvent {
+            stage: progress.stage.clone(),
+            users: progress.users,
+            pages: progress.pages,
+            elapsed_ms: progress.elapsed_ms,
+        }
+    }
+}
+
+/// Where an exported CSV was written.
+#[derive(Debug, Serialize)]
+pub struct ExportedFile {
+    pub path: String,
+    pub people: usize,
+}
+
+fn load_profile(store: &ConnectionStore, name: &str) -> Result<Profile, CommandError> {
+    ProfileStore::new(&store.data_dir)
+        .load(name)
+        .map_err(|error| CommandError {
+            code: "profile",
+            message: format!(
+                "Rollcall could not open the saved connection \"{name}\": {error} Save the connection again on the Result step."
+            ),
+        })
+}
+
+fn client_for(profile: &Profile, store: &ConnectionStore) -> Result<GraphClient, CommandError> {
+    GraphClient::for_profile(profile, &store.keychain, Arc::new(SystemClock)).map_err(|message| {
+        CommandError {
+            code: "connect",
+            message: format!(
+                "Rollcall cannot connect for \"{}\": {message}",
+                profile.name
+            ),
+        }
+    })
+}
+
+fn read_error(error: ReadError) -> CommandError {
+    let code = match &error {
+        ReadError::Scope(_) => "scope",
+        ReadError::GroupNotFound { .. } => "group_not_found",
+        ReadError::Graph(_) => "graph",
+        ReadError::Store(_) => "cache",
+    };
+    CommandError {
+        code,
+        message: error.to_string(),
+    }
+}
+
+fn stopped(error: impl std::fmt::Display) -> CommandError {
+    CommandError {
+        code: "read_stopped",
+        message: format!("The read stopped unexpectedly ({error}). Try again."),
+    }
+}
+
+/// Runs an engine future on a blocking thread of Tauri's runtime: the engine's reads are not
+/// provably `Send`, so they cannot be a command's own future.
+async fn on_reader<T, F, Fut>(work: F) -> Result<T, CommandError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<T, CommandError>>,
+{
+    tauri::async_runtime::spawn_blocking(move || tauri::async_runtime::handle().block_on(work()))
+        .await
+        .map_err(stopped)?
+}
+
+/// Groups whose name starts with what the admin typed (or the one group a pasted ID or link
+/// names), each with its member count.
+#[tauri::command]
+pub async fn search_groups(
+    profile: String,
+    text: String,
+    store: State<'_, ConnectionStore>,
+) -> Result<Vec<GroupChoice>, CommandError> {
+    let client = client_for(&load_profile(&store, &profile)?, &store)?;
+    on_reader(move || async move {
+        directory::search_groups(&client, &text)
+            .await
+            .map_err(read_error)
+    })
+    .await
+}
+
+/// The group a pasted Object ID or admin-center link names, with its member count.
+#[tauri::command]
+pub async fn resolve_group(
+    profile: String,
+    text: String,
+    store: State<'_, ConnectionStore>,
+) -> Result<GroupChoice, CommandError> {
+    let client = client_for(&load_profile(&store, &profile)?, &store)?;
+    on_reader(move || async move {
+        directory::resolve_group(&client, &text)
+            .await
+            .map_err(read_error)
+    })
+    .await
+}
+
+/// Brings the connection's cache up to date for the chosen groups, sending progress to the
+/// window as it goes, and returns the preview of who they select. A cancelled or failed read
+/// keeps the previous cache; the preview then says it is incomplete.
+#[tauri::command]
+#[allow(clippy::too_many_arguments)]
+pub async fn read_preview(
+    profile: String,
+    include: Vec<String>,
+    exclude: Vec<String>,
+    nested: bool,
+    guests: bool,
+    app: AppHandle,
+    store: State<'_, ConnectionStore>,
+    control: State<'_, ReadControl>,
+) -> Result<Preview, CommandError> {
+    let loaded = load_profile(&store, &profile)?;
+    let settings = ScopeChoice {
+        include,
+        exclude,
+        nested,
+        guests,
+    }
+    .settings();
+    let group_scope = GroupScope::from_settings(&settings).map_err(|error| CommandError {
+        code: "scope",
+        message: error.to_string(),
+    })?;
+    let mut cache =
+        Store::for_profile(&store.data_dir, &loaded.name).map_err(|error| CommandError {
+            code: "cache",
+            message: error.to_string(),
+        })?;
+    let (number, token) = control.begin();
+    let emitter = app.clone();
+    let client = client_for(&loaded, &store)?
+        .with_cancel(token.clone())
+        .with_progress(Arc::new(move |progress: &ReadProgress| {
+            let _ = emitter.emit(READ_PROGRESS_EVENT, ReadProgressEvent::from(progress));
+        }));
+    let mapping = loaded.mapping.clone();
+    let outcome = on_reader(move || async move {
+        let read = directory::refresh(
+            &client,
+            &mut cache,
+            &group_scope,
+            &mapping,
+            Arc::new(SystemClock),
+        )
+        .await;
+        let mut preview =
+            Preview::from_store(&cache, &group_scope, &mapping).map_err(|error| CommandError {
+                code: "cache",
+                message: error.to_string(),
+            })?;
+        if let Err(error) = read {
+            preview.complete = false;
+            preview.read_error = Some(error.to_string());
+        }
+        Ok(preview)
+    })
+    .await;
+    control.finish(number);
+    outcome
+}
+
+/// Stops the preview read that is running, if any; true when one was asked to stop.
+#[tauri::command]
+pub fn cancel_read(control: State<'_, ReadControl>) -> bool {
+    control.cancel()
+}
+
+/// The file a preview export goes to when the admin picks none: the data folder's `exports`
+/// folder, named after the connection and the time.
+fn default_export_path(store: &ConnectionStore, profile: &str) -> PathBuf {
+    let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
+    store
+        .data_dir
+        .path()
+        .join("exports")
+        .join(format!("{profile}-preview-{stamp}.csv"))
+}
+
+/// Writes the preview of the chosen groups, from the cache as last read, as CSV: to `path`
+/// when given, else into the data folder's `exports` folder. Returns where it went.
+#[tauri::command]
+pub fn export_preview_csv(
+    profile: String,
+    include: Vec<String>,
+    exclude: Vec<String>,
+    nested: bool,
+    guests: bool,
+    path: Option<String>,
+    store: State<'_, ConnectionStore>,
+) -> Result<ExportedFile, CommandError> {
+    let loaded = load_profile(&store, &profile)?;
+    let scope = ScopeChoice {
+        include,
+        exclude,
+        nested,
+        guests,
+    };
+    let group_scope =
+        GroupScope::from_settings(&scope.settings()).map_err(|error| CommandError {
+            code: "scope",
+            message: error.to_string(),
+        })?;
+    let cache =
+        Store::for_profile(&store.data_dir, &loaded.name).map_err(|error| CommandError {
+            code: "cache",
+            message: error.to_string(),
+        })?;
+    let preview = Preview::from_store(&cache, &group_scope, &loaded.mapping).map_err(|error| {
+        CommandError {
+            code: "cache",
+            message: error.to_string(),
+        }
+    })?;
+    let target = match path.filter(|path| !path.trim().is_empty()) {
+        Some(path) => PathBuf::from(path.trim()),
+        None => default_export_path(&store, &loaded.name),
+    };
+    if let Some(folder) = target.parent()
+        && !folder.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(folder).map_err(|error| CommandError {
+            code: "export",
+            message: format!(
+                "Rollcall could not create the folder {}: {error}. Pick a folder you can write to.",
+                folder.display()
+            ),
+        })?;
+    }
+    std::fs::write(&target, preview.to_csv()).map_err(|error| CommandError {
+        code: "export",
+        message: format!(
+            "Rollcall could not write {}: {error}. Pick a folder you can write to.",
+            target.display()
+        ),
+    })?;
+    Ok(ExportedFile {
+        path: target.display().to_string(),
+        people: preview.users.len(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cancelling_stops_only_the_read_that_is_running() {
+        let control = ReadControl::default();
+        assert!(!control.cancel(), "nothing is running yet");
+        let (first_number, first) = control.begin();
+        let (_, second) = control.begin();
+        assert!(first.is_cancelled(), "a new read replaces the one before");
+        assert!(!second.is_cancelled());
+        control.finish(first_number);
+        assert!(
+            control.cancel(),
+            "the older read ending leaves the newer one cancellable"
+        );
+        assert!(second.is_cancelled());
+    }
+
+    #[test]
+    fn the_picker_choice_becomes_the_profile_scope() {
+        let choice: ScopeChoice = serde_json::from_value(serde_json::json!({
+            "include": ["a"], "exclude": ["b"], "nested": true, "guests": false
+        }))
+        .unwrap();
+        let settings = choice.settings();
+        assert_eq!(settings.include_groups, vec!["a".to_string()]);
+        assert_eq!(settings.exclude_groups, vec!["b".to_string()]);
+        assert!(settings.nested);
+        assert!(!settings.guests);
+    }
+}
