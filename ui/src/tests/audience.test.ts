@@ -70,7 +70,7 @@ describe('group picker', () => {
     expect(backend.record.searches).toEqual([{ profile: 'entra', text: 'Sta' }]);
     const rows = all(page, 'group-result');
     expect(rows.map((row) => row.querySelector('.name')?.textContent)).toEqual(['All Staff', 'Staff Teachers']);
-    expect(rows.map((row) => byTestId(row, 'group-member-count').textContent)).toEqual(['120 members', '64 members']);
+    expect(rows.map((row) => byTestId(row, 'group-member-count').textContent)).toEqual(['120 direct members', '64 direct members']);
   });
 
   it('finds the group a pasted admin-center link names', async () => {
@@ -84,7 +84,7 @@ describe('group picker', () => {
     const rows = all(page, 'group-result');
     expect(rows).toHaveLength(1);
     expect(rows[0].textContent).toContain('Supply cover');
-    expect(rows[0].textContent).toContain('9 members');
+    expect(rows[0].textContent).toContain('9 direct members');
   });
 
   it('says plainly when a pasted ID is not a group here', async () => {
@@ -109,8 +109,8 @@ describe('group picker', () => {
     byTestId(allStaff, 'group-include').click();
     byTestId(teachers, 'group-exclude').click();
     flushSync();
-    expect(all(page, 'included-group').map((row) => row.textContent)).toEqual([expect.stringContaining('All Staff (120 members)')]);
-    expect(all(page, 'excluded-group').map((row) => row.textContent)).toEqual([expect.stringContaining('Staff Teachers (64 members)')]);
+    expect(all(page, 'included-group').map((row) => row.textContent)).toEqual([expect.stringContaining('All Staff (120 direct members)')]);
+    expect(all(page, 'excluded-group').map((row) => row.textContent)).toEqual([expect.stringContaining('Staff Teachers (64 direct members)')]);
 
     // Moving a group to the other list takes it off the first.
     byTestId(teachers, 'group-include').click();
