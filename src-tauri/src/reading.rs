@@ -277,6 +277,35 @@ fn default_export_path(store: &ConnectionStore, profile: &str) -> PathBuf {
         .join(format!("{profile}-preview-{stamp}.csv"))
 }
 
+/// The file an export goes to: the path the admin typed, which must be a full path to a
+/// `.csv` file (so a slip cannot overwrite some other kind of file), or `default` when none.
+fn export_target(typed: Option<&str>, default: PathBuf) -> Result<PathBuf, CommandError> {
+    let Some(typed) = typed.map(str::trim).filter(|typed| !typed.is_empty()) else {
+        return Ok(default);
+    };
+    let path = PathBuf::from(typed);
+    if !path.is_absolute() {
+        return Err(CommandError {
+            code: "export_path",
+            message: format!(
+                "\"{typed}\" is not a full path. Type the whole path of the file, such as /home/you/preview.csv, or leave the box empty to save in Rollcall's data folder."
+            ),
+        });
+    }
+    let is_csv = path
+        .extension()
+        .is_some_and(|extension| extension.eq_ignore_ascii_case("csv"));
+    if !is_csv {
+        return Err(CommandError {
+            code: "export_path",
+            message: format!(
+                "\"{typed}\" does not end in .csv. Rollcall only writes the list to a .csv file; add .csv to the name."
+            ),
+        });
+    }
+    Ok(path)
+}
+
 /// Writes the preview of the chosen groups, from the cache as last read, as CSV: to `path`
 /// when given, else into the data folder's `exports` folder. Returns where it went.
 #[tauri::command]
@@ -312,10 +341,7 @@ pub fn export_preview_csv(
             message: error.to_string(),
         }
     })?;
-    let target = match path.filter(|path| !path.trim().is_empty()) {
-        Some(path) => PathBuf::from(path.trim()),
-        None => default_export_path(&store, &loaded.name),
-    };
+    let target = export_target(path.as_deref(), default_export_path(&store, &loaded.name))?;
     if let Some(folder) = target.parent()
         && !folder.as_os_str().is_empty()
     {
@@ -358,6 +384,28 @@ mod tests {
             "the older read ending leaves the newer one cancellable"
         );
         assert!(second.is_cancelled());
+    }
+
+    #[test]
+    fn an_export_goes_only_to_a_full_csv_path_or_the_data_folder() {
+        let default = PathBuf::from("data").join("exports").join("x.csv");
+        assert_eq!(export_target(None, default.clone()).unwrap(), default);
+        assert_eq!(export_target(Some("  "), default.clone()).unwrap(), default);
+        let full = std::env::temp_dir().join("people.CSV");
+        assert_eq!(export_target(full.to_str(), default.clone()).unwrap(), full);
+        let relative = export_target(Some("people.csv"), default.clone()).unwrap_err();
+        assert!(
+            relative.message.contains("is not a full path"),
+            "{}",
+            relative.message
+        );
+        let other = std::env::temp_dir().join("notes.txt");
+        let refused = export_target(other.to_str(), default).unwrap_err();
+        assert!(
+            refused.message.contains("does not end in .csv"),
+            "{}",
+            refused.message
+        );
     }
 
     #[test]

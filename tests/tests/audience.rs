@@ -1,7 +1,8 @@
 //! Choosing who gets an account in the real window, demo mode: after the connection is saved,
 //! the admin searches the demo organisation's groups, includes All Staff, sees the preview
-//! with its totals, and filters it to the people with no email address. Saves screenshots of
-//! the picker and the filtered preview under artifacts/screenshots/.
+//! with its totals, filters it to the people with no email address and exports the list to
+//! the data folder as CSV. Saves screenshots of the picker and the filtered preview under
+//! artifacts/screenshots/.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::{Duration, Instant};
@@ -168,6 +169,29 @@ async fn demo_group_preview_filters_to_people_without_mail() {
         "row has no group path: {first}"
     );
     shoot(&client, "audience-02-preview-no-mail").await;
+
+    // Export: with no file typed, the list goes into the data folder, and the window says where.
+    click(&client, "export-csv").await;
+    let done = text_of(&client, "export-done").await;
+    assert!(
+        done.starts_with(&format!("Saved {matched} people to ")),
+        "export: {done}"
+    );
+    let written = done
+        .split_once(" people to ")
+        .map(|(_, path)| std::path::PathBuf::from(path.trim()))
+        .unwrap();
+    assert!(
+        written.starts_with(data_dir.path()),
+        "the export went outside the data folder: {}",
+        written.display()
+    );
+    let csv = std::fs::read_to_string(&written).unwrap();
+    assert_eq!(
+        csv.lines().count(),
+        matched + 1,
+        "one header line and one line per person"
+    );
 
     client.close().await.unwrap();
     drop(driver);
