@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use rollcall_core::clock::SystemClock;
+use rollcall_core::data_dir::DataDir;
 use rollcall_core::directory::{self, GroupChoice, GroupScope, ReadError};
 use rollcall_core::graph::{CancelToken, GraphClient, ReadProgress};
 use rollcall_core::preview::Preview;
@@ -117,6 +118,25 @@ fn load_profile(store: &ConnectionStore, name: &str) -> Result<Profile, CommandE
         })
 }
 
+/// Keeps the admin's group choice in the profile's `[scope]`, so the next read, the command
+/// line and later syncs use the people this preview showed.
+fn remember_scope(
+    data_dir: &DataDir,
+    mut profile: Profile,
+    scope: ScopeSettings,
+) -> Result<Profile, CommandError> {
+    if profile.scope != scope {
+        profile.scope = scope;
+        ProfileStore::new(data_dir)
+            .save(&profile)
+            .map_err(|error| CommandError {
+                code: "profile",
+                message: format!("Rollcall could not remember the groups you chose: {error}"),
+            })?;
+    }
+    Ok(profile)
+}
+
 fn client_for(profile: &Profile, store: &ConnectionStore) -> Result<GraphClient, CommandError> {
     GraphClient::for_profile(profile, &store.keychain, Arc::new(SystemClock)).map_err(|message| {
         CommandError {
@@ -222,6 +242,7 @@ pub async fn read_preview(
         code: "scope",
         message: error.to_string(),
     })?;
+    let loaded = remember_scope(&store.data_dir, loaded, settings)?;
     let mut cache =
         Store::for_profile(&store.data_dir, &loaded.name).map_err(|error| CommandError {
             code: "cache",
@@ -405,6 +426,38 @@ mod tests {
             refused.message.contains("does not end in .csv"),
             "{}",
             refused.message
+        );
+    }
+
+    #[test]
+    fn the_chosen_groups_are_remembered_in_the_profile() {
+        use rollcall_core::data_dir::Mode;
+        use rollcall_core::profile::{CloudKey, EntraSettings};
+
+        let folder = tempfile::tempdir().unwrap();
+        let data_dir = DataDir::at(folder.path().to_path_buf(), Mode::Real);
+        let entra = EntraSettings {
+            cloud: CloudKey::Global,
+            tenant: "contoso.onmicrosoft.com".to_string(),
+            client_id: "00000000-0000-0000-0000-000000000001".to_string(),
+            authority_url: None,
+            graph_url: None,
+            secret_expires: None,
+        };
+        let profile = Profile::new("contoso", entra).unwrap();
+        ProfileStore::new(&data_dir).save(&profile).unwrap();
+        let choice = ScopeChoice {
+            include: vec!["staff".to_string()],
+            exclude: vec!["leavers".to_string()],
+            nested: true,
+            guests: true,
+        };
+        remember_scope(&data_dir, profile, choice.settings()).unwrap();
+        let saved = ProfileStore::new(&data_dir).load("contoso").unwrap();
+        assert_eq!(saved.scope, choice.settings());
+        assert!(
+            !saved.enabled,
+            "choosing groups does not switch the connection on"
         );
     }
 
