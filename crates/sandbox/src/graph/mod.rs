@@ -629,24 +629,43 @@ fn list_users(call: &Call<'_>) -> Result<Answer, GraphError> {
             expand.as_ref(),
         )));
     }
+    Ok(collection_page(
+        call,
+        "users",
+        || {
+            directory
+                .users
+                .iter()
+                .filter(|u| u.removed.is_none() && user_matches(call, u))
+                .count()
+        },
+        next,
+        value,
+    ))
+}
+
+/// One page of a collection: `@odata.context`, `@odata.count` (first page only, when asked
+/// for), `@odata.nextLink` when more follows, and the values.
+fn collection_page(
+    call: &Call<'_>,
+    set: &str,
+    count: impl FnOnce() -> usize,
+    next: Option<usize>,
+    value: Vec<Value>,
+) -> Answer {
     let mut body = Map::new();
     body.insert(
         "@odata.context".to_string(),
-        json!(context_with_select(call, "users")),
+        json!(context_with_select(call, set)),
     );
     if call.options.count && call.offset == 0 {
-        let count = directory
-            .users
-            .iter()
-            .filter(|u| u.removed.is_none() && user_matches(call, u))
-            .count();
-        body.insert("@odata.count".to_string(), json!(count));
+        body.insert("@odata.count".to_string(), json!(count()));
     }
     if let Some(next) = next {
         body.insert("@odata.nextLink".to_string(), json!(call.next_link(next)));
     }
     body.insert("value".to_string(), Value::Array(value));
-    Ok(Answer::Json(Value::Object(body)))
+    Answer::Json(Value::Object(body))
 }
 
 fn find_user(directory: &Directory, key: &str) -> Result<usize, GraphError> {
@@ -724,24 +743,19 @@ fn list_groups(call: &Call<'_>) -> Result<Answer, GraphError> {
         }
         value.push(Value::Object(shape::group_json(group, &selection)));
     }
-    let mut body = Map::new();
-    body.insert(
-        "@odata.context".to_string(),
-        json!(context_with_select(call, "groups")),
-    );
-    if call.options.count && call.offset == 0 {
-        let count = directory
-            .groups
-            .iter()
-            .filter(|g| group_matches(call, g))
-            .count();
-        body.insert("@odata.count".to_string(), json!(count));
-    }
-    if let Some(next) = next {
-        body.insert("@odata.nextLink".to_string(), json!(call.next_link(next)));
-    }
-    body.insert("value".to_string(), Value::Array(value));
-    Ok(Answer::Json(Value::Object(body)))
+    Ok(collection_page(
+        call,
+        "groups",
+        || {
+            directory
+                .groups
+                .iter()
+                .filter(|g| group_matches(call, g))
+                .count()
+        },
+        next,
+        value,
+    ))
 }
 
 fn find_group(directory: &Directory, id: &str) -> Result<usize, GraphError> {
@@ -863,22 +877,13 @@ fn list_members(
         Some(ObjectKind::OrgContact) => "contacts",
         None => "directoryObjects",
     };
-    let mut body = Map::new();
-    body.insert(
-        "@odata.context".to_string(),
-        json!(context_with_select(call, set)),
-    );
-    if call.options.count && call.offset == 0 {
-        body.insert(
-            "@odata.count".to_string(),
-            json!(members.iter().filter(|m| matches(m)).count()),
-        );
-    }
-    if let Some(next) = next {
-        body.insert("@odata.nextLink".to_string(), json!(call.next_link(next)));
-    }
-    body.insert("value".to_string(), Value::Array(value));
-    Ok(Answer::Json(Value::Object(body)))
+    Ok(collection_page(
+        call,
+        set,
+        || members.iter().filter(|m| matches(m)).count(),
+        next,
+        value,
+    ))
 }
 
 /// Graph's app role ids for the permissions the sandbox knows.
