@@ -36,6 +36,24 @@ async fn next(client: &Client, title: &str) {
     wait_for_title(client, title).await;
 }
 
+/// Waits until the checklist ticks both required permissions and says all is granted.
+async fn expect_every_permission_granted(client: &Client) {
+    for permission in ["User.Read.All", "GroupMember.Read.All"] {
+        wait_for_attribute(
+            client,
+            &format!("permission-row-{permission}"),
+            "data-state",
+            "granted",
+        )
+        .await;
+    }
+    assert!(
+        text_of(client, "permissions-ok")
+            .await
+            .contains("Every permission")
+    );
+}
+
 async fn shoot(client: &Client, name: &str) {
     let path = screenshot(client, name).await.unwrap();
     println!("saved {}", path.display());
@@ -153,25 +171,7 @@ async fn healthy_app_ends_all_green_and_the_connection_is_saved() {
     let secret = fill_secret(&client, "healthy", true).await;
 
     next(&client, "Grant permissions").await;
-    wait_for_attribute(
-        &client,
-        "permission-row-User.Read.All",
-        "data-state",
-        "granted",
-    )
-    .await;
-    wait_for_attribute(
-        &client,
-        "permission-row-GroupMember.Read.All",
-        "data-state",
-        "granted",
-    )
-    .await;
-    assert!(
-        text_of(&client, "permissions-ok")
-            .await
-            .contains("Every permission")
-    );
+    expect_every_permission_granted(&client).await;
     shoot(&client, "wizard-06-permissions").await;
 
     next(&client, "Check the connection").await;
@@ -275,25 +275,7 @@ async fn missing_consent_shows_on_permissions_and_check_again_turns_green() {
     accept_consent(&consent_url).await;
 
     click(&client, "check-again").await;
-    wait_for_attribute(
-        &client,
-        "permission-row-User.Read.All",
-        "data-state",
-        "granted",
-    )
-    .await;
-    wait_for_attribute(
-        &client,
-        "permission-row-GroupMember.Read.All",
-        "data-state",
-        "granted",
-    )
-    .await;
-    assert!(
-        text_of(&client, "permissions-ok")
-            .await
-            .contains("Every permission")
-    );
+    expect_every_permission_granted(&client).await;
     shoot(&client, "wizard-06b-permissions-after-consent").await;
 
     next(&client, "Check the connection").await;
