@@ -16,7 +16,9 @@ const COMMANDS: &[&str] = &[
     "resolve_group",
     "read_preview",
     "cancel_read",
+    "saved_scope",
     "export_preview_csv",
+    "choose_export_file",
 ];
 
 fn main() {

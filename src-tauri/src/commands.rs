@@ -407,7 +407,11 @@ pub fn save_connection(
         code: "secret",
         message: problem.to_string(),
     })?;
-    let profile = profile_for(&name, &connection, &cloud)?;
+    let profile = ProfileStore::new(&store.data_dir).with_existing_choices(profile_for(
+        &name,
+        &connection,
+        &cloud,
+    )?);
     store
         .keychain
         .store(&profile.name, SecretKind::Graph, &secret)

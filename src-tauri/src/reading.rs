@@ -7,13 +7,14 @@ use std::sync::{Arc, Mutex};
 
 use rollcall_core::clock::SystemClock;
 use rollcall_core::data_dir::DataDir;
-use rollcall_core::directory::{self, GroupChoice, GroupScope, ReadError};
+use rollcall_core::directory::{self, GroupChoice, GroupScope, ReadError, SavedGroup};
 use rollcall_core::graph::{CancelToken, GraphClient, ReadProgress};
 use rollcall_core::preview::Preview;
 use rollcall_core::profile::{Profile, ProfileStore, ScopeSettings};
 use rollcall_core::store::Store;
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Emitter, State};
+use tauri_plugin_dialog::DialogExt;
 
 use crate::commands::{CommandError, ConnectionStore};
 
@@ -86,7 +87,11 @@ pub struct ReadProgressEvent {
     pub stage: String,
     pub users: u64,
     pub pages: u64,
+    pub requests: u64,
     pub elapsed_ms: u64,
+    /// Requests the last such read took, when there was one: the bar fills towards it.
+    pub expected_requests: Option<u64>,
+    pub time_left_ms: Option<u64>,
 }
 
 impl From<&ReadProgress> for ReadProgressEvent {
@@ -95,9 +100,21 @@ impl From<&ReadProgress> for ReadProgressEvent {
             stage: progress.stage.clone(),
             users: progress.users,
             pages: progress.pages,
+            requests: progress.requests,
             elapsed_ms: progress.elapsed_ms,
+            expected_requests: progress.expected_requests,
+            time_left_ms: progress.time_left_ms,
         }
     }
+}
+
+/// The group choice saved in a profile, as the picker shows it again.
+#[derive(Debug, Serialize)]
+pub struct SavedScope {
+    pub include: Vec<SavedGroup>,
+    pub exclude: Vec<SavedGroup>,
+    pub nested: bool,
+    pub guests: bool,
 }
 
 /// Where an exported CSV was written.
@@ -215,6 +232,46 @@ pub async fn resolve_group(
     .await
 }
 
+/// The groups the connection's profile chose last time, looked up again for their current
+/// names and member counts (a group since deleted comes back marked missing), so the picker
+/// opens where the admin left it.
+#[tauri::command]
+pub async fn saved_scope(
+    profile: String,
+    store: State<'_, ConnectionStore>,
+) -> Result<SavedScope, CommandError> {
+    let loaded = load_profile(&store, &profile)?;
+    let scope = loaded.scope.clone();
+    if scope.include_groups.is_empty() && scope.exclude_groups.is_empty() {
+        return Ok(SavedScope {
+            include: Vec::new(),
+            exclude: Vec::new(),
+            nested: scope.nested,
+            guests: scope.guests,
+        });
+    }
+    let known_names = Store::for_profile(&store.data_dir, &loaded.name)
+        .and_then(|cache| cache.structure())
+        .map(|structure| structure.groups)
+        .unwrap_or_default();
+    let client = client_for(&loaded, &store)?;
+    on_reader(move || async move {
+        let include = directory::saved_groups(&client, &scope.include_groups, &known_names)
+            .await
+            .map_err(read_error)?;
+        let exclude = directory::saved_groups(&client, &scope.exclude_groups, &known_names)
+            .await
+            .map_err(read_error)?;
+        Ok(SavedScope {
+            include,
+            exclude,
+            nested: scope.nested,
+            guests: scope.guests,
+        })
+    })
+    .await
+}
+
 /// Brings the connection's cache up to date for the chosen groups, sending progress to the
 /// window as it goes, and returns the preview of who they select. A cancelled or failed read
 /// keeps the previous cache; the preview then says it is incomplete.
@@ -298,18 +355,19 @@ fn default_export_path(store: &ConnectionStore, profile: &str) -> PathBuf {
         .join(format!("{profile}-preview-{stamp}.csv"))
 }
 
-/// The file an export goes to: the path the admin typed, which must be a full path to a
-/// `.csv` file (so a slip cannot overwrite some other kind of file), or `default` when none.
-fn export_target(typed: Option<&str>, default: PathBuf) -> Result<PathBuf, CommandError> {
-    let Some(typed) = typed.map(str::trim).filter(|typed| !typed.is_empty()) else {
+/// The file an export goes to: the full path chosen in the save dialog, given `.csv` when the
+/// name has no such ending (so a slip cannot overwrite some other kind of file), or `default`
+/// when none was chosen.
+fn export_target(chosen: Option<&str>, default: PathBuf) -> Result<PathBuf, CommandError> {
+    let Some(chosen) = chosen.map(str::trim).filter(|chosen| !chosen.is_empty()) else {
         return Ok(default);
     };
-    let path = PathBuf::from(typed);
+    let mut path = PathBuf::from(chosen);
     if !path.is_absolute() {
         return Err(CommandError {
             code: "export_path",
             message: format!(
-                "\"{typed}\" is not a full path. Type the whole path of the file, such as /home/you/preview.csv, or leave the box empty to save in Rollcall's data folder."
+                "\"{chosen}\" is not a full path to a file. Choose the file again with \"Save as CSV…\", or save in Rollcall's data folder."
             ),
         });
     }
@@ -317,14 +375,52 @@ fn export_target(typed: Option<&str>, default: PathBuf) -> Result<PathBuf, Comma
         .extension()
         .is_some_and(|extension| extension.eq_ignore_ascii_case("csv"));
     if !is_csv {
-        return Err(CommandError {
-            code: "export_path",
-            message: format!(
-                "\"{typed}\" does not end in .csv. Rollcall only writes the list to a .csv file; add .csv to the name."
-            ),
-        });
+        let mut name = path.file_name().unwrap_or_default().to_os_string();
+        name.push(".csv");
+        path.set_file_name(name);
     }
     Ok(path)
+}
+
+/// Asks where to save the preview with the system's save dialog, starting in the Documents
+/// folder with a name made of the connection and the time. `None` when the admin cancels.
+#[tauri::command]
+pub async fn choose_export_file(
+    profile: String,
+    app: AppHandle,
+    store: State<'_, ConnectionStore>,
+) -> Result<Option<String>, CommandError> {
+    let suggested = default_export_path(&store, &profile);
+    let name = suggested
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "preview.csv".to_string());
+    let mut dialog = app
+        .dialog()
+        .file()
+        .set_title("Save the list of people")
+        .add_filter("Spreadsheet (CSV)", &["csv"])
+        .set_file_name(name);
+    if let Some(documents) = directories::UserDirs::new()
+        .and_then(|dirs| dirs.document_dir().map(std::path::Path::to_path_buf))
+    {
+        dialog = dialog.set_directory(documents);
+    }
+    let chosen = tauri::async_runtime::spawn_blocking(move || dialog.blocking_save_file())
+        .await
+        .map_err(stopped)?;
+    chosen
+        .map(|file| {
+            file.into_path()
+                .map(|path| path.display().to_string())
+                .map_err(|error| CommandError {
+                    code: "export_path",
+                    message: format!(
+                        "The save dialog gave a place Rollcall cannot write to ({error}). Choose a folder on this computer."
+                    ),
+                })
+        })
+        .transpose()
 }
 
 /// Writes the preview of the chosen groups, from the cache as last read, as CSV: to `path`
@@ -408,7 +504,7 @@ mod tests {
     }
 
     #[test]
-    fn an_export_goes_only_to_a_full_csv_path_or_the_data_folder() {
+    fn an_export_goes_only_to_a_csv_file_or_the_data_folder() {
         let default = PathBuf::from("data").join("exports").join("x.csv");
         assert_eq!(export_target(None, default.clone()).unwrap(), default);
         assert_eq!(export_target(Some("  "), default.clone()).unwrap(), default);
@@ -421,11 +517,15 @@ mod tests {
             relative.message
         );
         let other = std::env::temp_dir().join("notes.txt");
-        let refused = export_target(other.to_str(), default).unwrap_err();
-        assert!(
-            refused.message.contains("does not end in .csv"),
-            "{}",
-            refused.message
+        assert_eq!(
+            export_target(other.to_str(), default.clone()).unwrap(),
+            std::env::temp_dir().join("notes.txt.csv"),
+            "another kind of file is never overwritten"
+        );
+        let bare = std::env::temp_dir().join("people");
+        assert_eq!(
+            export_target(bare.to_str(), default).unwrap(),
+            std::env::temp_dir().join("people.csv")
         );
     }
 

@@ -56,6 +56,7 @@ fn run(demo: bool, explicit_data_dir: Option<&Path>) -> Result<(), String> {
     let app = build_reporting_panics(move || {
         tauri::Builder::default()
             .plugin(tauri_plugin_opener::init())
+            .plugin(tauri_plugin_dialog::init())
             .manage(tenant)
             .manage(connections)
             .manage(reading::ReadControl::default())
@@ -73,7 +74,9 @@ fn run(demo: bool, explicit_data_dir: Option<&Path>) -> Result<(), String> {
                 reading::resolve_group,
                 reading::read_preview,
                 reading::cancel_read,
+                reading::saved_scope,
                 reading::export_preview_csv,
+                reading::choose_export_file,
             ])
             .setup(move |app| {
                 if demo {

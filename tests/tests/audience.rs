@@ -1,7 +1,9 @@
 //! Choosing who gets an account in the real window, demo mode: after the connection is saved,
 //! the admin searches the demo organisation's groups, includes All Staff, sees the preview
 //! with its totals, filters it to the people with no email address and exports the list to
-//! the data folder as CSV. Saves screenshots of the picker and the filtered preview under
+//! the data folder as CSV; then reads again against a slowed-down organisation, watching the
+//! time left, and cancels; and finds the choice again on coming back to the step. Saves
+//! screenshots of the picker, the filtered preview and the read in progress under
 //! artifacts/screenshots/.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -193,6 +195,102 @@ async fn demo_group_preview_filters_to_people_without_mail() {
         "one header line and one line per person"
     );
 
+    // Read again with the demo organisation slowed down and its change tokens expired, so a
+    // full read runs long enough to watch: it measures itself against the first read, shows
+    // the time left on a filling bar, and Cancel stops it keeping the people already read.
+    let sandbox = demo_sandbox_url(data_dir.path());
+    let http = reqwest::Client::new();
+    let slow = serde_json::json!({
+        "throttle_rate": 0.0, "unavailable_rate": 0.0, "timeout_rate": 0.0, "drop_rate": 0.0,
+        "latency_ms": 250
+    });
+    let answer = http
+        .put(format!("{sandbox}/_sandbox/faults"))
+        .json(&slow)
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success(), "faults: {}", answer.status());
+    let answer = http
+        .post(format!("{sandbox}/_sandbox/delta/expire"))
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success(), "expire: {}", answer.status());
+    click(&client, "back-to-groups").await;
+    click(&client, "show-preview").await;
+    let left = wait_for_text(&client, "read-time-left", |text| text.ends_with(" left")).await;
+    println!("audience: while reading again the window says {left:?}");
+    let filled = element(&client, "read-progress-bar")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .and_then(|value| value.parse::<f64>().ok())
+        .unwrap_or(0.0);
+    assert!(
+        filled > 0.0 && filled < 1.0,
+        "the bar should fill towards the end: {filled}"
+    );
+    shoot(&client, "audience-03-reading-time-left").await;
+    click(&client, "cancel-read").await;
+    let incomplete = text_of(&client, "preview-incomplete").await;
+    assert!(
+        incomplete.contains("cancelled"),
+        "after Cancel: {incomplete}"
+    );
+    assert_eq!(
+        total(&client, "total-matched").await,
+        matched,
+        "the people of the last complete read are still shown"
+    );
+
+    // Leaving the step and coming back opens the picker with the choice saved last time,
+    // looked up again in the directory.
+    click(&client, "wizard-back").await;
+    wait_for_title(&client, "Check the connection").await;
+    next(&client, "Who gets an account?").await;
+    let included = wait_for_text(&client, "included-groups", |text| {
+        text.contains("All Staff")
+    })
+    .await;
+    assert!(included.contains("direct member"), "included: {included}");
+    assert!(
+        element(&client, "show-preview")
+            .await
+            .attr("disabled")
+            .await
+            .unwrap()
+            .is_none(),
+        "the saved choice can be previewed at once"
+    );
+
     client.close().await.unwrap();
     drop(driver);
+}
+
+/// The address of the demo organisation the window runs: the saved connection's sign-in
+/// address, which in demo mode is the embedded sandbox on 127.0.0.1.
+fn demo_sandbox_url(data_dir: &std::path::Path) -> String {
+    let profiles = data_dir.join("profiles");
+    let file = std::fs::read_dir(&profiles)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .find(|path| path.extension().is_some_and(|e| e == "toml"))
+        .unwrap_or_else(|| panic!("no saved connection in {}", profiles.display()));
+    let text = std::fs::read_to_string(&file).unwrap();
+    let line = text
+        .lines()
+        .find(|line| line.trim_start().starts_with("authority_url"))
+        .unwrap_or_else(|| panic!("no authority_url in {text}"));
+    let url = line
+        .split_once('=')
+        .map(|(_, value)| value.trim().trim_matches('"').trim_end_matches('/'))
+        .unwrap()
+        .to_string();
+    assert!(
+        url.starts_with("http://127.0.0.1:"),
+        "not the sandbox: {url}"
+    );
+    url
 }

@@ -69,8 +69,12 @@ pub(crate) fn execute(
     let clock = Arc::new(SystemClock);
     let client = match GraphClient::for_profile(&profile, secrets, clock.clone()) {
         Ok(client) => client.with_progress(Arc::new(|progress| {
+            let left = progress
+                .time_left_ms
+                .map(|left| format!(", about {:.0} s left", (left as f64 / 1000.0).ceil()))
+                .unwrap_or_default();
             eprint_line(&format!(
-                "{} — {} people, {} pages, {:.1} s",
+                "{} — {} people, {} pages, {:.1} s{left}",
                 progress.stage,
                 progress.users,
                 progress.pages,

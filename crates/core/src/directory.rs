@@ -377,6 +377,46 @@ pub async fn resolve_group(client: &GraphClient, input: &str) -> Result<GroupCho
     Ok(choice)
 }
 
+/// A group of a saved scope, as the picker shows it again: found in Entra with its current
+/// name and member count, or gone (deleted, or the ID no longer exists).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SavedGroup {
+    #[serde(flatten)]
+    pub group: GroupChoice,
+    pub missing: bool,
+}
+
+/// Looks up the groups a profile's scope names, in order, so the picker can show the choice
+/// made last time. A group Entra no longer has is returned as missing, under the name the
+/// cache last saw (`known_names`) or its ID.
+pub async fn saved_groups(
+    client: &GraphClient,
+    ids: &[String],
+    known_names: &BTreeMap<String, String>,
+) -> Result<Vec<SavedGroup>, ReadError> {
+    let mut groups = Vec::with_capacity(ids.len());
+    for id in ids {
+        let saved = match resolve_group(client, id).await {
+            Ok(group) => SavedGroup {
+                group,
+                missing: false,
+            },
+            Err(ReadError::GroupNotFound { .. } | ReadError::Scope(_)) => SavedGroup {
+                group: GroupChoice {
+                    id: id.clone(),
+                    display_name: known_names.get(id).cloned().unwrap_or_else(|| id.clone()),
+                    description: None,
+                    member_count: None,
+                },
+                missing: true,
+            },
+            Err(error) => return Err(error),
+        };
+        groups.push(saved);
+    }
+    Ok(groups)
+}
+
 /// The most groups a search returns.
 pub const SEARCH_LIMIT: usize = 25;
 
@@ -1019,6 +1059,7 @@ pub async fn refresh(
     } else {
         ReadKind::Full
     };
+    client.expect_requests(store.read_cost(kind, &key)?);
     store.begin_read(kind, clock.now())?;
     let outcome = run_refresh(client, store, scope, mapping, &key, incremental, &clock).await;
     let stats = client.stats();
@@ -1073,7 +1114,11 @@ async fn run_refresh(
                 )?;
                 return Ok((ReadKind::Delta, false, problems));
             }
-            Err(ReadError::Graph(GraphError::DeltaExpired { .. })) => fell_back = true,
+            Err(ReadError::Graph(GraphError::DeltaExpired { .. })) => {
+                fell_back = true;
+                let full = store.read_cost(ReadKind::Full, key)?;
+                client.expect_requests(full.map(|total| total + client.stats().requests));
+            }
             Err(error) => return Err(error),
         }
     }

@@ -89,6 +89,22 @@ pub struct ReadProgress {
     pub users: u64,
     /// Milliseconds since the read began.
     pub elapsed_ms: u64,
+    /// Requests the whole read is expected to take (what the last such read took), when
+    /// known.
+    pub expected_requests: Option<u64>,
+    /// Estimated milliseconds until the read finishes, when there is a yardstick for it.
+    pub time_left_ms: Option<u64>,
+}
+
+/// Time left, by the pace so far: `elapsed × (expected − done) / done`. `None` without an
+/// expected total, before the first request, or once the read has outrun its yardstick.
+pub fn time_left_ms(elapsed_ms: u64, done: u64, expected: Option<u64>) -> Option<u64> {
+    let expected = expected?;
+    if done == 0 || done >= expected {
+        return None;
+    }
+    let left = u128::from(elapsed_ms) * u128::from(expected - done) / u128::from(done);
+    Some(u64::try_from(left).unwrap_or(u64::MAX))
 }
 
 /// Receives progress reports; called on the reading task, so it should return quickly.
@@ -154,6 +170,8 @@ pub struct Page {
 /// Request counts since the client was made.
 #[derive(Debug, Default)]
 struct Counters {
+    /// Requests the read is expected to take; 0 when unknown.
+    expected: AtomicU64,
     requests: AtomicU64,
     pages: AtomicU64,
     users: AtomicU64,
@@ -479,6 +497,14 @@ impl GraphClient {
         self.report();
     }
 
+    /// Sets how many requests the whole read should take (from the last such read), so
+    /// progress reports can estimate the time left; `None` when there is no yardstick.
+    pub fn expect_requests(&self, total: Option<u64>) {
+        self.counters
+            .expected
+            .store(total.unwrap_or(0), Ordering::Relaxed);
+    }
+
     /// Adds to the count of people read, for progress reports.
     pub fn count_users(&self, users: u64) {
         self.counters.users.fetch_add(users, Ordering::Relaxed);
@@ -486,6 +512,10 @@ impl GraphClient {
 
     fn report(&self) {
         if let Some(progress) = &self.progress {
+            let requests = self.counters.requests.load(Ordering::Relaxed);
+            let elapsed_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            let expected_requests =
+                Some(self.counters.expected.load(Ordering::Relaxed)).filter(|total| *total > 0);
             let report = ReadProgress {
                 stage: self
                     .stage
@@ -493,9 +523,11 @@ impl GraphClient {
                     .unwrap_or_else(PoisonError::into_inner)
                     .clone(),
                 pages: self.counters.pages.load(Ordering::Relaxed),
-                requests: self.counters.requests.load(Ordering::Relaxed),
+                requests,
                 users: self.counters.users.load(Ordering::Relaxed),
-                elapsed_ms: u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                elapsed_ms,
+                expected_requests,
+                time_left_ms: time_left_ms(elapsed_ms, requests, expected_requests),
             };
             progress(&report);
         }
@@ -744,6 +776,22 @@ fn error_parts(body: &[u8], status: u16) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn time_left_follows_the_pace_so_far() {
+        assert_eq!(
+            time_left_ms(10_000, 25, Some(100)),
+            Some(30_000),
+            "a quarter done in 10 s leaves 30 s"
+        );
+        assert_eq!(time_left_ms(10_000, 25, None), None, "no yardstick");
+        assert_eq!(time_left_ms(0, 0, Some(100)), None, "nothing done yet");
+        assert_eq!(
+            time_left_ms(10_000, 120, Some(100)),
+            None,
+            "past the yardstick, no guess"
+        );
+    }
 
     #[test]
     fn costs_follow_the_published_table() {

@@ -525,6 +525,20 @@ impl ProfileStore {
         Ok(self.folder.join(format!("{name}.toml")))
     }
 
+    /// The profile to save when a connection is set up under `fresh.name`: the new sign-in
+    /// settings, keeping whatever an existing profile of that name already chose (its groups,
+    /// platform, mapping, safety limits and whether it syncs), so setting a connection up
+    /// again, say with a new secret, loses nothing. Without a readable profile, `fresh`.
+    pub fn with_existing_choices(&self, fresh: Profile) -> Profile {
+        match self.load(&fresh.name) {
+            Ok(existing) => Profile {
+                entra: fresh.entra,
+                ..existing
+            },
+            Err(_) => fresh,
+        }
+    }
+
     /// The names of all profiles, sorted.
     pub fn list(&self) -> Result<Vec<String>, ProfileError> {
         let entries = match std::fs::read_dir(&self.folder) {
@@ -764,5 +778,32 @@ max_deactivation_percent = 20
             store.load("../etc"),
             Err(ProfileError::BadName { .. })
         ));
+    }
+
+    #[test]
+    fn setting_a_connection_up_again_keeps_what_it_had_chosen() {
+        let base = tempfile::tempdir().unwrap();
+        let data = DataDir::at(base.path().to_path_buf(), crate::data_dir::Mode::Real);
+        let store = ProfileStore::new(&data);
+        let file = base.path().join("incoming.toml");
+        std::fs::write(&file, FULL).unwrap();
+        let before = store.import(&file).unwrap();
+
+        let mut entra = before.entra.clone();
+        entra.secret_expires = None;
+        entra.client_id = "00000000-0000-0000-0000-000000000009".to_string();
+        let again = store.with_existing_choices(Profile::new("contoso", entra.clone()).unwrap());
+        assert_eq!(again.entra, entra, "the new sign-in settings win");
+        assert_eq!(again.scope, before.scope, "the chosen groups stay");
+        assert_eq!(again.target, before.target);
+        assert_eq!(again.mapping, before.mapping);
+        assert_eq!(again.safety, before.safety);
+
+        let other = store.with_existing_choices(Profile::new("fabrikam", entra).unwrap());
+        assert_eq!(
+            other.scope,
+            ScopeSettings::default(),
+            "a new name starts afresh"
+        );
     }
 }

@@ -16,7 +16,7 @@ use crate::data_dir::DataDir;
 use crate::directory::{DirectorySnapshot, GroupRecord, Member, MemberKind, UserRecord};
 
 /// The schema this code writes; older files are migrated up to it on open.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 const MIGRATIONS: &[&str] = &[
     // 1: the snapshot, delta links and read status.
@@ -61,6 +61,13 @@ const MIGRATIONS: &[&str] = &[
         finished_at TEXT,
         message TEXT,
         requests INTEGER NOT NULL DEFAULT 0
+    );",
+    // 2: what the last complete read of each kind cost, so the next one can say how long
+    // it has left.
+    "CREATE TABLE read_costs (
+        kind TEXT PRIMARY KEY,
+        scope_key TEXT NOT NULL,
+        requests INTEGER NOT NULL
     );",
 ];
 
@@ -270,6 +277,20 @@ impl Store {
         Ok(())
     }
 
+    /// How many requests the last complete read of `kind` for `scope_key` took, or `None`
+    /// when there was none (or it was for another scope): the yardstick for "time left".
+    pub fn read_cost(&self, kind: ReadKind, scope_key: &str) -> Result<Option<u64>, StoreError> {
+        Ok(self
+            .connection
+            .query_row(
+                "SELECT requests FROM read_costs WHERE kind = ?1 AND scope_key = ?2",
+                params![kind.as_str(), scope_key],
+                |row| row.get::<_, i64>(0),
+            )
+            .optional()?
+            .map(|requests| u64::try_from(requests).unwrap_or(0)))
+    }
+
     /// The last read attempt, or `None` before the first.
     pub fn status(&self) -> Result<Option<ReadStatus>, StoreError> {
         Ok(self
@@ -400,7 +421,7 @@ impl Store {
             ReadKind::Full,
             at,
         )?;
-        finish_status(&transaction, ReadKind::Full, requests, at)?;
+        finish_status(&transaction, ReadKind::Full, scope_key, requests, at)?;
         transaction.commit()?;
         Ok(())
     }
@@ -482,7 +503,7 @@ impl Store {
         )?;
         write_links(&transaction, links)?;
         write_snapshot_row(&transaction, scope_key, problems, ReadKind::Delta, at)?;
-        finish_status(&transaction, ReadKind::Delta, requests, at)?;
+        finish_status(&transaction, ReadKind::Delta, scope_key, requests, at)?;
         transaction.commit()?;
         Ok(())
     }
@@ -602,15 +623,21 @@ fn write_snapshot_row(
 fn finish_status(
     transaction: &rusqlite::Transaction<'_>,
     kind: ReadKind,
+    scope_key: &str,
     requests: u64,
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let stamp = timestamp(at);
+    let requests = i64::try_from(requests).unwrap_or(i64::MAX);
+    transaction.execute(
+        "INSERT OR REPLACE INTO read_costs (kind, scope_key, requests) VALUES (?1, ?2, ?3)",
+        params![kind.as_str(), scope_key, requests],
+    )?;
     transaction.execute(
         "INSERT INTO read_status (id, complete, kind, started_at, finished_at, message, requests)
          VALUES (1, 1, ?1, ?2, ?2, NULL, ?3)
          ON CONFLICT(id) DO UPDATE SET complete = 1, kind = ?1, finished_at = ?2, message = NULL, requests = ?3",
-        params![kind.as_str(), stamp, i64::try_from(requests).unwrap_or(i64::MAX)],
+        params![kind.as_str(), stamp, requests],
     )?;
     Ok(())
 }

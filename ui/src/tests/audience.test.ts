@@ -10,6 +10,7 @@ import GroupPicker from '../lib/audience/GroupPicker.svelte';
 import PreviewScreen from '../lib/audience/PreviewScreen.svelte';
 import Audience from '../routes/wizard/Audience.svelte';
 import { Wizard } from '../lib/wizard/wizard.svelte';
+import { readFraction, timeLeftText } from '../lib/audience/progress';
 
 let mounted: ReturnType<typeof mount> | null = null;
 
@@ -125,11 +126,18 @@ describe('group picker', () => {
   });
 });
 
-function openPreview(count = 40): HTMLElement {
-  const page = target();
+function openPreview(count = 40, chosenFile: string | null = null): HTMLElement & { exports: (string | null)[] } {
+  const page = Object.assign(target(), { exports: [] as (string | null)[] });
   mounted = mount(PreviewScreen, {
     target: page,
-    props: { preview: fakePreview(count), onExport: async (path) => ({ path: path ?? 'exports/entra-preview.csv', people: count }) },
+    props: {
+      preview: fakePreview(count),
+      onExport: async (path) => {
+        page.exports.push(path);
+        return { path: path ?? 'exports/entra-preview.csv', people: count };
+      },
+      onChooseFile: async () => chosenFile,
+    },
   });
   flushSync();
   return page;
@@ -191,7 +199,26 @@ describe('preview', () => {
     const page = openPreview(40);
     byTestId(page, 'export-csv').click();
     await settle();
+    expect(page.exports).toEqual([null]);
     expect(byTestId(page, 'export-done').textContent).toBe('Saved 40 people to exports/entra-preview.csv');
+  });
+
+  it('saves where the save dialog says, and does nothing when it is cancelled', async () => {
+    const chosen = openPreview(40, '/home/admin/Documents/staff.csv');
+    byTestId(chosen, 'export-choose').click();
+    await settle();
+    await settle();
+    expect(chosen.exports).toEqual(['/home/admin/Documents/staff.csv']);
+    expect(byTestId(chosen, 'export-done').textContent).toBe('Saved 40 people to /home/admin/Documents/staff.csv');
+    unmount(mounted!);
+
+    const cancelled = openPreview(40, null);
+    byTestId(cancelled, 'export-choose').click();
+    await settle();
+    await settle();
+    expect(cancelled.exports).toEqual([]);
+    expect(cancelled.querySelector('[data-testid="export-done"]')).toBeNull();
+    expect(cancelled.querySelector('[data-testid="export-problem"]')).toBeNull();
   });
 });
 
@@ -200,7 +227,7 @@ describe('who gets an account', () => {
     vi.useFakeTimers();
     const backend = createFakeBackend({
       holdReads: true,
-      progress: [{ stage: 'Reading members of All Staff', users: 1200, pages: 3, elapsed_ms: 2500 }],
+      progress: [{ stage: 'Reading members of All Staff', users: 1200, pages: 3, requests: 4, elapsed_ms: 2500, expected_requests: null, time_left_ms: null }],
     });
     const wizard = new Wizard(9);
     wizard.savedProfile = 'entra';
@@ -215,7 +242,9 @@ describe('who gets an account', () => {
     byTestId(page, 'show-preview').click();
     await settle();
     expect(byTestId(page, 'read-progress').textContent).toContain('Reading members of All Staff');
-    expect(byTestId(page, 'read-progress-counts').textContent).toContain('1,200 people read, 3 pages, 2.5 s');
+    expect(byTestId(page, 'read-progress-counts').textContent).toContain('1,200 people read, 3 pages, 2.5 s so far');
+    expect(byTestId(page, 'read-time-left').textContent).toContain('first read');
+    expect(byTestId<HTMLProgressElement>(page, 'read-progress-bar').hasAttribute('value')).toBe(false);
     byTestId(page, 'cancel-read').click();
     await settle();
     await settle();
@@ -226,5 +255,80 @@ describe('who gets an account', () => {
     byTestId(page, 'back-to-groups').click();
     flushSync();
     expect(all(page, 'included-group').map((row) => row.textContent)).toEqual([expect.stringContaining('All Staff')]);
+  });
+});
+
+describe('the choice made last time', () => {
+  it('opens with the saved groups, and says which of them are gone', async () => {
+    const [allStaff, teachers] = FAKE_GROUPS;
+    const backend = createFakeBackend({
+      savedScope: {
+        include: [
+          { ...allStaff, missing: false },
+          { id: '0b0c0d0e-1111-4222-8333-944445555666', displayName: 'Old Leavers', description: null, memberCount: null, missing: true },
+        ],
+        exclude: [{ ...teachers, missing: false }],
+        nested: false,
+        guests: true,
+      },
+    });
+    const chosen: GroupSelection[] = [];
+    const page = openPicker(backend, (selection) => chosen.push(selection));
+    expect(byTestId(page, 'saved-scope-loading').textContent).toContain('chosen last time');
+    await settle();
+    expect(page.querySelector('[data-testid="saved-scope-loading"]')).toBeNull();
+    expect(all(page, 'included-group').map((row) => row.textContent)).toEqual([
+      expect.stringContaining('All Staff (120 direct members)'),
+      expect.stringContaining('Old Leavers (no longer in Entra ID: remove it)'),
+    ]);
+    expect(all(page, 'excluded-group').map((row) => row.textContent)).toEqual([expect.stringContaining('Staff Teachers')]);
+    expect(byTestId<HTMLInputElement>(page, 'include-nested').checked).toBe(false);
+    expect(byTestId<HTMLInputElement>(page, 'include-guests').checked).toBe(true);
+    expect(byTestId(page, 'missing-groups').textContent).toContain('Old Leavers');
+    expect(byTestId<HTMLButtonElement>(page, 'show-preview').disabled).toBe(true);
+
+    byTestId(all(page, 'included-group')[1], 'remove-group').click();
+    flushSync();
+    expect(page.querySelector('[data-testid="missing-groups"]')).toBeNull();
+    byTestId(page, 'show-preview').click();
+    expect(chosen).toEqual([{ include: [allStaff.id], exclude: [teachers.id], nested: false, guests: true }]);
+  });
+
+  it('keeps what the admin picked if the saved choice arrives late', async () => {
+    vi.useFakeTimers();
+    let answer: (scope: { include: []; exclude: []; nested: boolean; guests: boolean }) => void = () => {};
+    const backend = createFakeBackend();
+    backend.savedScope = () => new Promise((resolve) => (answer = resolve));
+    const page = openPicker(backend);
+    type(page, 'group-search', 'staff');
+    await vi.advanceTimersByTimeAsync(300);
+    await settle();
+    byTestId(all(page, 'group-result')[0], 'group-include').click();
+    flushSync();
+    answer({ include: [], exclude: [], nested: false, guests: true });
+    await settle();
+    expect(all(page, 'included-group')).toHaveLength(1);
+    expect(byTestId<HTMLInputElement>(page, 'include-nested').checked).toBe(true);
+  });
+});
+
+describe('time left', () => {
+  const base = { stage: 'Reading', users: 0, pages: 0, requests: 0, elapsed_ms: 0, expected_requests: null, time_left_ms: null };
+
+  it('is estimated against the last read and fills the bar', () => {
+    const halfway = { ...base, requests: 300, expected_requests: 600, time_left_ms: 95_000 };
+    expect(readFraction(halfway)).toBe(0.5);
+    expect(timeLeftText(halfway)).toBe('About 2 minutes left');
+    expect(timeLeftText({ ...halfway, time_left_ms: 42_000 })).toBe('About 45 seconds left');
+    expect(timeLeftText({ ...halfway, time_left_ms: 4_000 })).toBe('A few seconds left');
+    expect(timeLeftText({ ...halfway, time_left_ms: 5_400_000 })).toBe('About 1.5 hours left');
+    expect(readFraction({ ...halfway, requests: 900 })).toBe(0.99);
+    expect(timeLeftText({ ...halfway, requests: 900, time_left_ms: null })).toBe('Almost done…');
+  });
+
+  it('is not guessed on a first read', () => {
+    expect(readFraction(base)).toBeNull();
+    expect(timeLeftText(base)).toContain('first read');
+    expect(timeLeftText(null)).toBe('Starting…');
   });
 });

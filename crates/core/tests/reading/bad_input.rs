@@ -1,7 +1,9 @@
 //! Bad input gets a clear message and never a panic.
 
+use std::collections::BTreeMap;
+
 use rollcall_core::directory::{
-    GroupScope, ReadError, ScopeError, member_count, resolve_group, search_groups,
+    GroupScope, ReadError, ScopeError, member_count, resolve_group, saved_groups, search_groups,
 };
 use rollcall_core::profile::ScopeSettings;
 
@@ -31,6 +33,49 @@ async fn missing_deleted_and_empty_groups_are_explained() {
     let codes: Vec<_> = preview.problems.iter().map(|p| p.code.as_str()).collect();
     assert!(codes.contains(&"group_not_found") && codes.contains(&"group_empty"));
     assert!(preview.totals.matched > 200);
+}
+
+#[tokio::test]
+async fn a_saved_choice_comes_back_with_a_gone_group_marked() {
+    let sandbox = generated(300).await;
+    let client = client(&sandbox);
+    let all_staff = group(&sandbox, "All Staff");
+    let empty = group(&sandbox, "Project Phoenix");
+    let known = BTreeMap::from([(MISSING.to_string(), "Old Leavers".to_string())]);
+    let ids = vec![empty.clone(), MISSING.to_string(), all_staff.clone()];
+    let groups = saved_groups(&client, &ids, &known).await.unwrap();
+    let shown: Vec<(&str, &str, bool)> = groups
+        .iter()
+        .map(|g| {
+            (
+                g.group.id.as_str(),
+                g.group.display_name.as_str(),
+                g.missing,
+            )
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        vec![
+            (empty.as_str(), "Project Phoenix", false),
+            (MISSING, "Old Leavers", true),
+            (all_staff.as_str(), "All Staff", false),
+        ],
+        "in the saved order, the gone group under the name last seen"
+    );
+    assert_eq!(groups[0].group.member_count, Some(0));
+    assert!(groups[2].group.member_count.unwrap() > 0);
+
+    let unknown = saved_groups(&client, &[MISSING.to_string()], &BTreeMap::new())
+        .await
+        .unwrap();
+    assert_eq!(
+        unknown[0].group.display_name, MISSING,
+        "never seen: shown by its ID"
+    );
+    let json = serde_json::to_value(&unknown[0]).unwrap();
+    assert_eq!(json["missing"], true);
+    assert_eq!(json["displayName"], MISSING, "flattened for the window");
 }
 
 #[tokio::test]

@@ -6,5 +6,6 @@
 mod bad_input;
 mod delta;
 mod faults;
+mod progress;
 mod scope;
 mod support;

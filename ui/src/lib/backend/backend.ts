@@ -150,12 +150,30 @@ export interface GroupSelection {
   guests: boolean;
 }
 
+/** A group of the saved choice, looked up again; `missing` when Entra no longer has it. */
+export interface SavedGroup extends GroupChoice {
+  missing: boolean;
+}
+
+/** The group choice a connection saved last time. */
+export interface SavedScope {
+  include: SavedGroup[];
+  exclude: SavedGroup[];
+  nested: boolean;
+  guests: boolean;
+}
+
 /** How far a directory read has got. */
 export interface ReadProgress {
   stage: string;
   users: number;
   pages: number;
+  requests: number;
   elapsed_ms: number;
+  /** Requests the last such read took; null on a first read, when there is no yardstick. */
+  expected_requests: number | null;
+  /** Estimated time left, when there is a yardstick. */
+  time_left_ms: number | null;
 }
 
 /** A warning code on a person, as the `preview` JSON has it. */
@@ -227,10 +245,14 @@ export interface Backend {
   searchGroups(profile: string, text: string): Promise<GroupChoice[]>;
   /** The group a pasted Object ID or admin-center link names. */
   resolveGroup(profile: string, text: string): Promise<GroupChoice>;
+  /** The groups the connection chose last time, looked up again (empty lists when none). */
+  savedScope(profile: string): Promise<SavedScope>;
   /** Reads the directory for the selection, reporting progress, and returns who it selects. */
   readPreview(profile: string, selection: GroupSelection, onProgress: (progress: ReadProgress) => void): Promise<PreviewResult>;
   /** Stops the running read; the preview then comes from the last complete read. */
   cancelRead(): Promise<void>;
+  /** Asks where to save the preview with the system's save dialog; null when cancelled. */
+  chooseExportFile(profile: string): Promise<string | null>;
   /** Writes the preview as CSV to `path`, or into the data folder when null; says where. */
   exportPreviewCsv(profile: string, selection: GroupSelection, path: string | null): Promise<ExportedFile>;
   /** Opens a page of the admin center in the admin's browser. */

@@ -14,6 +14,7 @@ import type {
   PreviewResult,
   PreviewUser,
   ReadProgress,
+  SavedScope,
   WarningCode,
   FieldProblem,
   PermissionNeed,
@@ -136,6 +137,10 @@ export interface FakeBackendOptions {
   progress?: ReadProgress[];
   /** When true, reads wait until cancelled or `finishRead` is called. */
   holdReads?: boolean;
+  /** The group choice saved last time; none unless given. */
+  savedScope?: SavedScope;
+  /** What the save dialog answers: a path, or null as when the admin cancels. */
+  chosenFile?: string | null;
 }
 
 /** What the UI asked the fake backend for. */
@@ -273,6 +278,8 @@ export function createFakeBackend(options: FakeBackendOptions = {}): FakeBackend
       }
       return structuredClone(preview);
     },
+    savedScope: async () => structuredClone(options.savedScope ?? { include: [], exclude: [], nested: true, guests: false }),
+    chooseExportFile: async () => options.chosenFile ?? null,
     cancelRead: async () => {
       record.cancels += 1;
       release?.(true);

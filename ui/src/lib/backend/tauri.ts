@@ -1,4 +1,5 @@
-// The Backend over Tauri IPC: each method invokes one command in src-tauri/src/commands.rs.
+// The Backend over Tauri IPC: each method invokes one command in src-tauri/src/commands.rs or
+// src-tauri/src/reading.rs.
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import { openUrl } from '@tauri-apps/plugin-opener';
@@ -18,6 +19,7 @@ import {
   type PermissionNeed,
   type PortalLinks,
   type SavedConnection,
+  type SavedScope,
   type TenantLookup,
 } from './backend';
 
@@ -60,6 +62,7 @@ export const tauriBackend: Backend = {
   demoValues: () => call<DemoValues | null>('demo_values'),
   searchGroups: (profile, text) => call<GroupChoice[]>('search_groups', { profile, text }),
   resolveGroup: (profile, text) => call<GroupChoice>('resolve_group', { profile, text }),
+  savedScope: (profile) => call<SavedScope>('saved_scope', { profile }),
   readPreview: async (profile, selection, onProgress) => {
     const stop = await listen<ReadProgress>('read-progress', (event) => onProgress(event.payload));
     try {
@@ -71,6 +74,7 @@ export const tauriBackend: Backend = {
   cancelRead: async () => {
     await call<boolean>('cancel_read');
   },
+  chooseExportFile: (profile) => call<string | null>('choose_export_file', { profile }),
   exportPreviewCsv: (profile, selection, path) =>
     call<ExportedFile>('export_preview_csv', { profile, ...selection, path }),
   openLink: async (url) => {

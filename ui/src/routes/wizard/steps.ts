@@ -34,6 +34,8 @@ export interface StepDefinition {
   ready?: (wizard: Wizard) => boolean;
   /** Said next to the forward button while `ready` is false. */
   notReadyHint?: string;
+  /** Whether the step uses the window's full width (for tables); a reading column unless set. */
+  wide?: boolean;
 }
 
 export const STEPS: readonly StepDefinition[] = [
@@ -95,5 +97,5 @@ export const STEPS: readonly StepDefinition[] = [
     ready: (wizard) => wizard.savedProfile !== null,
     notReadyHint: 'Save the connection to choose who gets an account.',
   },
-  { id: 'audience', label: 'Who gets an account', title: 'Who gets an account?', component: Audience },
+  { id: 'audience', label: 'Who gets an account', title: 'Who gets an account?', component: Audience, wide: true },
 ];
