@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use fantoccini::error::NewSessionError;
 use fantoccini::{Client, ClientBuilder};
 use hyper_util::client::legacy::connect::HttpConnector;
 
@@ -20,6 +21,8 @@ pub const HOW_TO_RUN_WINDOW_TESTS: &str = "Run the window tests the way the proj
 
 /// How long the app may take to start under WebDriver before the test gives up.
 const SESSION_TIMEOUT: Duration = Duration::from_secs(60);
+/// How many times a session is asked for when the driver drops the connection.
+const SESSION_ATTEMPTS: u32 = 3;
 
 /// The workspace root (the folder holding the root Cargo.toml).
 pub fn workspace_root() -> PathBuf {
@@ -135,9 +138,13 @@ impl TauriDriver {
                 format!("tauri-driver could not be started ({error}). {HOW_TO_RUN_WINDOW_TESTS}")
             })?;
         let mut driver = TauriDriver { child, port };
-        if let Err(error) = wait_for_port(port, Duration::from_secs(20)) {
-            terminate(&mut driver.child, Duration::from_secs(5));
-            return Err(format!("tauri-driver did not start: {error}"));
+        // tauri-driver listens at once but forwards every request to WebKitWebDriver, which
+        // may still be starting (slow on a cold machine); wait for both.
+        for (what, waited_port) in [("tauri-driver", port), ("WebKitWebDriver", native_port)] {
+            if let Err(error) = wait_for_port(waited_port, Duration::from_secs(30)) {
+                terminate(&mut driver.child, Duration::from_secs(5));
+                return Err(format!("{what} did not start: {error}"));
+            }
         }
         Ok(driver)
     }
@@ -155,25 +162,37 @@ impl TauriDriver {
         let serde_json::Value::Object(capabilities) = capabilities else {
             return Err("The WebDriver capabilities must be a JSON object.".to_string());
         };
-        let mut builder = ClientBuilder::new(HttpConnector::new());
-        builder.capabilities(capabilities);
         let url = self.url();
-        let connecting = builder.connect(&url);
-        tokio::time::timeout(SESSION_TIMEOUT, connecting)
-            .await
-            .map_err(|_| {
-                format!(
-                    "The app did not open a WebDriver session within {SESSION_TIMEOUT:?}. \
-                     Check that {} starts on this display.",
-                    application.display()
-                )
-            })?
-            .map_err(|error| {
-                format!(
-                    "The app did not start under WebDriver: {error}. Check that {} runs on this display.",
-                    application.display()
-                )
-            })
+        // A dropped connection while the driver hands the request on is retried; an app
+        // that starts and then fails is not.
+        let mut attempt = 1;
+        loop {
+            let mut builder = ClientBuilder::new(HttpConnector::new());
+            builder.capabilities(capabilities.clone());
+            let connected = tokio::time::timeout(SESSION_TIMEOUT, builder.connect(&url))
+                .await
+                .map_err(|_| {
+                    format!(
+                        "The app did not open a WebDriver session within {SESSION_TIMEOUT:?}. \
+                         Check that {} starts on this display.",
+                        application.display()
+                    )
+                })?;
+            match connected {
+                Ok(client) => return Ok(client),
+                Err(NewSessionError::Lost(_)) if attempt < SESSION_ATTEMPTS => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                Err(error) => {
+                    return Err(format!(
+                        "The app did not start under WebDriver (attempt {attempt}): {error}. \
+                         Check that {} runs on this display.",
+                        application.display()
+                    ));
+                }
+            }
+        }
     }
 }
 

@@ -195,6 +195,26 @@ async fn demo_group_preview_filters_to_people_without_mail() {
         "one header line and one line per person"
     );
 
+    // "Save as CSV…" opens the system's save dialog; the admin types a file name (without
+    // .csv) and presses Enter, and the list is written there as a .csv file.
+    let chosen = data_dir.path().join("chosen").join("staff list");
+    std::fs::create_dir_all(chosen.parent().unwrap()).unwrap();
+    click(&client, "export-choose").await;
+    let typed = chosen.display().to_string();
+    tokio::task::spawn_blocking(move || answer_save_dialog("Save the list of people", &typed))
+        .await
+        .unwrap();
+    let done = wait_for_text(&client, "export-done", |text| text.contains("staff list")).await;
+    let written = data_dir.path().join("chosen").join("staff list.csv");
+    assert!(
+        done.ends_with(&written.display().to_string()),
+        "export: {done}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&written).unwrap().lines().count(),
+        matched + 1
+    );
+
     // Read again with the demo organisation slowed down and its change tokens expired, so a
     // full read runs long enough to watch: it measures itself against the first read, shows
     // the time left on a filling bar, and Cancel stops it keeping the people already read.
@@ -202,7 +222,7 @@ async fn demo_group_preview_filters_to_people_without_mail() {
     let http = reqwest::Client::new();
     let slow = serde_json::json!({
         "throttle_rate": 0.0, "unavailable_rate": 0.0, "timeout_rate": 0.0, "drop_rate": 0.0,
-        "latency_ms": 250
+        "latency_ms": 400
     });
     let answer = http
         .put(format!("{sandbox}/_sandbox/faults"))
@@ -221,13 +241,15 @@ async fn demo_group_preview_filters_to_people_without_mail() {
     click(&client, "show-preview").await;
     let left = wait_for_text(&client, "read-time-left", |text| text.ends_with(" left")).await;
     println!("audience: while reading again the window says {left:?}");
-    let filled = element(&client, "read-progress-bar")
-        .await
-        .prop("value")
+    let filled = client
+        .execute(
+            "return document.querySelector('[data-testid=\"read-progress-bar\"]').position",
+            vec![],
+        )
         .await
         .unwrap()
-        .and_then(|value| value.parse::<f64>().ok())
-        .unwrap_or(0.0);
+        .as_f64()
+        .unwrap_or(-1.0);
     assert!(
         filled > 0.0 && filled < 1.0,
         "the bar should fill towards the end: {filled}"
@@ -269,10 +291,50 @@ async fn demo_group_preview_filters_to_people_without_mail() {
     drop(driver);
 }
 
+/// Types `path` into the file-name box of the save dialog titled `title` and presses Enter,
+/// as an admin would, through the X server the window is on.
+fn answer_save_dialog(title: &str, path: &str) {
+    let xdotool = |args: &[&str]| {
+        let output = std::process::Command::new("xdotool")
+            .args(args)
+            .output()
+            .unwrap_or_else(|error| panic!("xdotool could not run ({error}); install xdotool"));
+        assert!(
+            output.status.success(),
+            "xdotool {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).trim().to_string()
+    };
+    let deadline = Instant::now() + WAIT;
+    let window = loop {
+        let found = std::process::Command::new("xdotool")
+            .args(["search", "--onlyvisible", "--name", title])
+            .output()
+            .unwrap();
+        let ids = String::from_utf8_lossy(&found.stdout).trim().to_string();
+        if let Some(id) = ids.lines().last() {
+            break id.to_string();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no window titled {title:?} opened"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    // Give the dialog a moment to lay out its file-name box and select the suggested name.
+    std::thread::sleep(Duration::from_millis(700));
+    xdotool(&["windowfocus", "--sync", &window]);
+    xdotool(&["key", "--window", &window, "ctrl+a"]);
+    xdotool(&["type", "--delay", "15", path]);
+    xdotool(&["key", "Return"]);
+}
+
 /// The address of the demo organisation the window runs: the saved connection's sign-in
-/// address, which in demo mode is the embedded sandbox on 127.0.0.1.
+/// address, which in demo mode is the embedded sandbox on 127.0.0.1. (Demo mode keeps its
+/// files in the `demo` folder of the data folder it is given.)
 fn demo_sandbox_url(data_dir: &std::path::Path) -> String {
-    let profiles = data_dir.join("profiles");
+    let profiles = data_dir.join("demo").join("profiles");
     let file = std::fs::read_dir(&profiles)
         .unwrap()
         .map(|entry| entry.unwrap().path())
