@@ -19,3 +19,4 @@ pub mod probe;
 pub mod profile;
 pub mod secret;
 pub mod store;
+pub mod targets;
