@@ -776,7 +776,7 @@ async fn read_changes(
     client: &GraphClient,
     scope: &GroupScope,
     mapping: &MappingSettings,
-    store: &Store,
+    store: &mut Store,
     links: &DeltaLinks,
     problems: &mut Vec<ReadProblem>,
 ) -> Result<(ChangeSet, Vec<String>, DeltaLinks), ReadError> {

@@ -13,6 +13,7 @@ pub mod discovery;
 pub mod expiry;
 pub mod graph;
 pub mod network;
+pub mod ops;
 pub mod permissions;
 pub mod preview;
 pub mod probe;
