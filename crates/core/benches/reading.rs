@@ -59,6 +59,25 @@ fn peak_memory_mb() -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
+/// A client that prints when the read reaches the stage named `Saving`, so a run can tell
+/// reading from storing.
+fn timed_client(info: &SandboxInfo, label: &'static str) -> GraphClient {
+    let last = std::sync::Mutex::new(String::new());
+    client(info).with_progress(Arc::new(move |progress| {
+        let mut last = last.lock().unwrap();
+        if *last != progress.stage {
+            *last = progress.stage.clone();
+            if progress.stage == "Saving" {
+                println!(
+                    "  {label}: read in {:.2} s ({} requests), then saving",
+                    progress.elapsed_ms as f64 / 1000.0,
+                    progress.requests
+                );
+            }
+        }
+    }))
+}
+
 fn client(info: &SandboxInfo) -> GraphClient {
     let app = info
         .apps
@@ -277,7 +296,7 @@ async fn run_school(info: &SandboxInfo) {
     let (warm_time, _, _) = bare_read(info, &whole_school).await;
     let mut store = Store::open(&folder.path().join("school.sqlite3")).unwrap();
     control.reset_counters().await;
-    let full_client = client(info);
+    let full_client = timed_client(info, "batched");
     let started = Instant::now();
     let full = refresh(
         &full_client,
@@ -396,7 +415,7 @@ async fn run_school(info: &SandboxInfo) {
         .await;
     let (slow_bare, slow_bare_requests, _) = bare_read(info, &whole_school).await;
     let mut slow_store = Store::open(&folder.path().join("slow.sqlite3")).unwrap();
-    let slow_client = client(info);
+    let slow_client = timed_client(info, "batched, 100 ms latency");
     let started = Instant::now();
     let slow = refresh(
         &slow_client,
@@ -517,6 +536,26 @@ async fn run(info: &SandboxInfo) {
     println!(
         "reader's peak memory after the delta refresh (VmHWM): {:.0} MB",
         peak_memory_mb()
+    );
+
+    // Today's way, group by group, on loopback, for comparison.
+    let mut today_store = Store::open(&folder.path().join("today.sqlite3")).unwrap();
+    let today_client = client(info);
+    let started = Instant::now();
+    let today = refresh_with(
+        &today_client,
+        &mut today_store,
+        &scope,
+        &mapping,
+        Arc::new(SystemClock),
+        ReadPlan::GroupByGroup,
+    )
+    .await
+    .unwrap();
+    println!(
+        "group-by-group full refresh (today's way): {:.2} s, {} requests",
+        started.elapsed().as_secs_f64(),
+        today.requests
     );
 
     if std::env::var_os(SKIP_LATENCY).is_some() {
