@@ -18,6 +18,7 @@ pub mod permissions;
 pub mod preview;
 pub mod probe;
 pub mod profile;
+pub mod records;
 pub mod secret;
 pub mod store;
 pub mod targets;
