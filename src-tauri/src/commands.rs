@@ -27,13 +27,13 @@ pub const READ_PROGRESS_EVENT: &str = "read-progress";
 
 /// What the window needs to know at start: the version and, in demo mode, the made-up
 /// organisation it is exploring.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct AppStatus {
     pub version: &'static str,
     pub demo: Option<DemoStatus>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct DemoStatus {
     pub tenant_name: String,
     pub tenant_domain: String,
@@ -42,17 +42,18 @@ pub struct DemoStatus {
 }
 
 /// An app registration of the demo organisation, with what its admin center would show.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct DemoApp {
     pub name: String,
     pub client_id: String,
     pub secret: String,
     pub secret_id: String,
+    #[ts(type = "'healthy' | 'no_consent' | 'partial' | 'expired' | 'disabled'")]
     pub state: AppState,
 }
 
 /// The values the demo organisation's admin center would show.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct DemoValues {
     pub tenant_id: String,
     pub tenant_domain: String,

@@ -1,5 +1,7 @@
 //! The `rollcall` binary: with a subcommand it runs headless; otherwise it opens the window.
 
+#[cfg(test)]
+mod bindings;
 mod commands;
 mod demo;
 #[cfg(test)]

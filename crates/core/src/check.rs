@@ -86,7 +86,7 @@ impl std::fmt::Debug for CheckOptions {
 }
 
 /// The tenant as the check found it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct TenantSummary {
     /// The tenant ID, once discovery found it.
     pub id: Option<String>,
@@ -98,7 +98,7 @@ pub struct TenantSummary {
 
 /// The verdict. Serializes as the `check` JSON:
 /// `{"ok", "tenant": {"id", "name", "cloud"}, "permissions": {"granted", "missing"}, "diagnoses"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct CheckReport {
     /// True when nothing stops the connection from working (warnings and notes allowed).
     pub ok: bool,

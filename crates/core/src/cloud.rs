@@ -64,7 +64,7 @@ pub enum CloudError {
 }
 
 /// Links into the Entra admin center for one app registration.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
 pub struct PortalLinks {
     /// Start a new app registration.
     pub new_registration: String,

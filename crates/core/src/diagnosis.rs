@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use crate::cloud::PortalLinks;
 
 /// How serious a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ts_rs::TS,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// Something to know; the connection works.
@@ -21,7 +23,7 @@ pub enum Severity {
 }
 
 /// The stable identity of a finding. Scripts match on these strings; they never change meaning.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum DiagnosisCode {
     /// The tenant entered is not a tenant ID or domain (or the sign-in service said so).
@@ -159,7 +161,7 @@ impl fmt::Display for DiagnosisCode {
 }
 
 /// One finding of the connection doctor. Serializes with exactly these field names.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Diagnosis {
     /// Stable code for scripts.
     pub code: DiagnosisCode,

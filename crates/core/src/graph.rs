@@ -78,7 +78,7 @@ impl CancelToken {
 }
 
 /// How far a read has got, for a progress bar.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
 pub struct ReadProgress {
     /// What is being read now, in words ("Reading members of Staff").
     pub stage: String,

@@ -99,7 +99,7 @@ impl Requirement {
 }
 
 /// Required versus granted, as the `check` JSON shows it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct PermissionReport {
     /// Every application permission the token carries.
     pub granted: Vec<String>,

@@ -12,7 +12,7 @@ use crate::profile::{MappingSettings, UsernameSource};
 use crate::store::{ReadProblem, Store, StoreError};
 
 /// A data problem on one person. The string codes are part of the JSON contract.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Warning {
     /// No mail address; the fallback address is shown in `email`.
@@ -43,7 +43,7 @@ impl Warning {
 }
 
 /// Member or guest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum UserKind {
     Member,
@@ -51,7 +51,7 @@ pub enum UserKind {
 }
 
 /// One person in scope.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct PreviewUser {
     pub id: String,
     #[serde(rename = "userPrincipalName")]
@@ -75,7 +75,7 @@ pub struct PreviewUser {
 }
 
 /// Counts over everyone in scope.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct Totals {
     pub matched: usize,
     pub enabled: usize,
@@ -90,7 +90,7 @@ pub struct Totals {
 }
 
 /// The preview: serializes as the `preview` JSON.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct Preview {
     /// False when the last read did not finish (the people shown come from an older read,
     /// or there is none).
@@ -104,9 +104,11 @@ pub struct Preview {
     pub problems: Vec<ReadProblem>,
     /// Why the last read did not finish, when it did not.
     #[serde(rename = "readError", skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub read_error: Option<String>,
     /// When the snapshot shown was read.
     #[serde(rename = "readAt", skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub read_at: Option<String>,
 }
 

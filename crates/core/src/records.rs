@@ -152,7 +152,7 @@ pub struct DirectorySnapshot {
 
 /// A problem found while reading, kept with the snapshot (for example a scope group that no
 /// longer exists).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ts_rs::TS)]
 pub struct ReadProblem {
     pub code: String,
     pub message: String,

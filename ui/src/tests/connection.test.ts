@@ -16,6 +16,7 @@ import {
   type FakeBackend,
   type FakeBackendOptions,
 } from '../lib/backend/fake';
+import type { Diagnosis } from '../lib/backend/backend';
 
 let mounted: ReturnType<typeof mount> | null = null;
 
@@ -228,7 +229,7 @@ describe('result', () => {
   });
 
   it('reaches every problem and its fix from an error, and comes back', async () => {
-    const catalogue = [CONSENT_MISSING, { ...CONSENT_MISSING, code: 'secret_wrong', title: 'The client secret is wrong', fix: 'Create a new client secret.' }];
+    const catalogue: Diagnosis[] = [CONSENT_MISSING, { ...CONSENT_MISSING, code: 'secret_wrong', title: 'The client secret is wrong', fix: 'Create a new client secret.' }];
     const { page } = await open({ reports: [consentMissingReport()], catalogue });
     await reachPermissions(page);
     await click(page, 'wizard-next');

@@ -11,7 +11,7 @@ use super::scope::{ScopeError, parse_group_ref};
 use crate::graph::{GraphClient, GraphError};
 
 /// A group the admin can pick.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct GroupChoice {
     pub id: String,
     #[serde(rename = "displayName")]
@@ -75,7 +75,7 @@ pub async fn resolve_group(client: &GraphClient, input: &str) -> Result<GroupCho
 
 /// A group of a saved scope, as the picker shows it again: found in Entra with its current
 /// name and member count, or gone (deleted, or the ID no longer exists).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct SavedGroup {
     #[serde(flatten)]
     pub group: GroupChoice,

@@ -19,7 +19,7 @@ use crate::secret::{Secret, SecretKind};
 /// The cloud the admin chose: a named cloud's profile key (`global`, `usgov`, `usgov-dod`,
 /// `china`), or `custom` with the sign-in and Graph addresses typed for it. The addresses are
 /// read only for `custom`.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ts_rs::TS)]
 pub struct ChosenCloud {
     pub id: String,
     #[serde(default)]
@@ -30,7 +30,7 @@ pub struct ChosenCloud {
 
 /// A connection as the wizard collected it. Deliberately not `Debug` or `Serialize`: it
 /// holds the secret, which goes only to Entra and the keychain.
-#[derive(Deserialize)]
+#[derive(Deserialize, ts_rs::TS)]
 pub struct ConnectionRequest {
     pub cloud: ChosenCloud,
     pub tenant: String,
@@ -51,9 +51,10 @@ pub struct InputsToCheck {
 }
 
 /// A typed value's problem, for the UI to show under that field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct FieldProblem {
     /// `tenant`, `client_id`, `secret`, or a custom cloud's `authority_url` or `graph_url`.
+    #[ts(type = "'tenant' | 'client_id' | 'secret' | 'authority_url' | 'graph_url'")]
     pub field: &'static str,
     pub message: String,
     pub fix: String,
@@ -74,7 +75,7 @@ impl From<InputProblem> for FieldProblem {
 }
 
 /// The answer to "does this tenant exist?".
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct TenantLookup {
     /// The tenant as Rollcall read what was typed.
     pub entered: Option<String>,
@@ -83,7 +84,7 @@ pub struct TenantLookup {
 }
 
 /// Admin-center pages for the chosen cloud and app, and the admin-consent page.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct PortalPages {
     pub admin_center: String,
     #[serde(flatten)]
@@ -92,7 +93,7 @@ pub struct PortalPages {
 }
 
 /// One permission Rollcall asks for.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct PermissionNeed {
     pub permission: &'static str,
     pub optional: bool,
@@ -100,7 +101,7 @@ pub struct PermissionNeed {
 }
 
 /// The name a connection was saved under.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct SavedConnection {
     pub name: String,
 }

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 /// What went wrong, as the window and the command line branch on it. Adding a code means
 /// adding it to every match below, so no host can forget to explain it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The saved connection (profile) does not exist.
@@ -99,7 +99,7 @@ impl std::fmt::Display for ErrorCode {
 
 /// An operation's failure: what kind, and what the admin reads (what was wrong and what to
 /// do). It never holds a secret.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, ts_rs::TS)]
 #[error("{message}")]
 pub struct OpError {
     pub code: ErrorCode,

@@ -15,7 +15,7 @@ use crate::profile::{Profile, ScopeSettings};
 use crate::store::Store;
 
 /// The group choice the picker makes: included and excluded group IDs and the two switches.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, ts_rs::TS)]
 pub struct ScopeChoice {
     pub include: Vec<String>,
     pub exclude: Vec<String>,
@@ -35,7 +35,7 @@ impl ScopeChoice {
 }
 
 /// The group choice saved in a profile, as the picker shows it again.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct SavedScope {
     pub include: Vec<SavedGroup>,
     pub exclude: Vec<SavedGroup>,
@@ -44,7 +44,7 @@ pub struct SavedScope {
 }
 
 /// Where an exported CSV was written.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct ExportedFile {
     pub path: String,
     pub people: usize,

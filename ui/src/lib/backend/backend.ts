@@ -1,20 +1,56 @@
 // The one way the UI reaches Rollcall's engine. `tauri.ts` implements it over Tauri IPC;
 // `fake.ts` implements it in memory for component tests. Components receive a Backend and
 // never import either implementation themselves.
+//
+// The shapes the engine sends and receives are generated from the Rust types into
+// `generated.ts` (the test command fails when that file is out of date); the names the UI
+// has always used are kept as aliases.
 
-/** The made-up organisation the app explores in demo mode. */
-export interface DemoStatus {
-  tenant_name: string;
-  tenant_domain: string;
-  people: number;
-  authority_url: string;
-}
+import type {
+  AppStatus,
+  CheckReport,
+  ChosenCloud as EngineCloud,
+  ConnectionRequest as EngineConnectionRequest,
+  DemoApp,
+  DemoStatus,
+  DemoValues,
+  Diagnosis,
+  ErrorCode,
+  ExportedFile,
+  FieldProblem,
+  GroupChoice,
+  PermissionNeed,
+  PortalPages,
+  Preview,
+  PreviewUser,
+  ReadProgress,
+  SavedConnection,
+  SavedGroup,
+  SavedScope,
+  ScopeChoice,
+  TenantLookup,
+  Warning,
+} from './generated';
 
-/** What the window needs to know at start. */
-export interface AppStatus {
-  version: string;
-  demo: DemoStatus | null;
-}
+export type {
+  AppStatus,
+  CheckReport,
+  DemoApp,
+  DemoStatus,
+  DemoValues,
+  Diagnosis,
+  ErrorCode,
+  ExportedFile,
+  FieldProblem,
+  GroupChoice,
+  PermissionNeed,
+  PreviewUser,
+  ReadProgress,
+  SavedConnection,
+  SavedGroup,
+  SavedScope,
+  TenantLookup,
+};
 
 /** A failure reported by the engine: a stable code to branch on and a message to show. */
 export class BackendError extends Error {
@@ -28,14 +64,7 @@ export class BackendError extends Error {
 }
 
 /** Which input a problem is about: an ID, the secret, or one of a custom cloud's addresses. */
-export type Field = 'tenant' | 'client_id' | 'secret' | 'authority_url' | 'graph_url';
-
-/** One problem with one typed value: what is wrong and what to do. */
-export interface FieldProblem {
-  field: Field;
-  message: string;
-  fix: string;
-}
+export type Field = FieldProblem['field'];
 
 /** What the admin has typed so far; only the fields given are checked. IDs and the secret are
  * checked once something is typed; a custom cloud's addresses whenever given, even empty. */
@@ -48,182 +77,29 @@ export interface TypedInputs {
 }
 
 /** The cloud the admin chose, as every command that talks to Entra receives it: a named
- * cloud's id, or `custom` with the sign-in and Graph addresses typed for it (read only then). */
-export interface ChosenCloud {
-  id: string;
+ * cloud's id, or `custom` with the sign-in and Graph addresses typed for it (read only then).
+ * The wizard always holds both addresses as text, so they are never null here. */
+export interface ChosenCloud extends EngineCloud {
   authority_url: string;
   graph_url: string;
 }
 
-/** One finding of the connection check, as the `check` JSON has it. */
-export interface Diagnosis {
-  code: string;
-  severity: 'error' | 'warning' | 'info';
-  title: string;
-  cause: string;
-  fix: string;
-  link: string | null;
-}
-
-/** The connection check's verdict (the `check` JSON). */
-export interface CheckReport {
-  ok: boolean;
-  tenant: { id: string | null; name: string | null; cloud: string };
-  permissions: { granted: string[]; missing: string[]; optional_missing: string[] };
-  diagnoses: Diagnosis[];
-  secret_expires: string | null;
-}
-
-/** The answer to "does this tenant exist?": its ID, or the finding that says why not. */
-export interface TenantLookup {
-  /** The tenant as Rollcall reads what was typed (a domain or an ID). */
-  entered: string | null;
-  tenant_id: string | null;
-  diagnosis: Diagnosis | null;
+/** A connection as the wizard collected it. The secret goes to the engine and never comes back. */
+export interface ConnectionRequest extends EngineConnectionRequest {
+  cloud: ChosenCloud;
 }
 
 /** Pages of the Entra admin center for the chosen cloud (and app, once its ID is known). */
-export interface PortalLinks {
-  admin_center: string;
-  new_registration: string;
-  overview: string;
-  api_permissions: string;
-  certificates_secrets: string;
-  enterprise_apps: string;
-  tenant_overview: string;
-  /** Where a tenant admin grants every permission the app asks for; known once tenant and app are. */
-  admin_consent: string | null;
-}
-
-/** One permission Rollcall asks for and what it enables, in plain words. */
-export interface PermissionNeed {
-  permission: string;
-  optional: boolean;
-  enables: string;
-}
-
-/** A connection as the wizard collected it. The secret goes to the engine and never comes back. */
-export interface ConnectionRequest {
-  cloud: ChosenCloud;
-  tenant: string;
-  client_id: string;
-  secret: string;
-  /** The expiry date the admin center showed (YYYY-MM-DD), if entered. */
-  secret_expires: string | null;
-}
-
-export interface SavedConnection {
-  name: string;
-}
-
-/** An app registration of the demo organisation, with the values an admin would copy. */
-export interface DemoApp {
-  name: string;
-  client_id: string;
-  secret: string;
-  secret_id: string;
-  /** healthy | no_consent | partial | expired | disabled */
-  state: string;
-}
-
-/** The values the demo organisation's admin center would show. */
-export interface DemoValues {
-  tenant_id: string;
-  tenant_domain: string;
-  apps: DemoApp[];
-}
-
-/** A group the admin can pick, with its direct member count when Graph could count it. */
-export interface GroupChoice {
-  id: string;
-  displayName: string;
-  description: string | null;
-  memberCount: number | null;
-}
+export type PortalLinks = PortalPages;
 
 /** Which groups' members get an account. */
-export interface GroupSelection {
-  include: string[];
-  exclude: string[];
-  /** Whether members of groups inside the chosen groups count. */
-  nested: boolean;
-  guests: boolean;
-}
-
-/** A group of the saved choice, looked up again; `missing` when Entra no longer has it. */
-export interface SavedGroup extends GroupChoice {
-  missing: boolean;
-}
-
-/** The group choice a connection saved last time. */
-export interface SavedScope {
-  include: SavedGroup[];
-  exclude: SavedGroup[];
-  nested: boolean;
-  guests: boolean;
-}
-
-/** How far a directory read has got. */
-export interface ReadProgress {
-  stage: string;
-  users: number;
-  pages: number;
-  requests: number;
-  elapsed_ms: number;
-  /** Requests the last such read took; null on a first read, when there is no yardstick. */
-  expected_requests: number | null;
-  /** Estimated time left, when there is a yardstick. */
-  time_left_ms: number | null;
-}
+export type GroupSelection = ScopeChoice;
 
 /** A warning code on a person, as the `preview` JSON has it. */
-export type WarningCode =
-  | 'no_mail'
-  | 'duplicate_mail'
-  | 'duplicate_username'
-  | 'upn_differs_from_mail'
-  | 'manager_outside_scope'
-  | 'no_employee_id';
-
-/** One person the groups select (the `preview` JSON's `users`). */
-export interface PreviewUser {
-  id: string;
-  userPrincipalName: string;
-  mail: string | null;
-  displayName: string;
-  enabled: boolean;
-  kind: 'member' | 'guest';
-  /** Group names from a chosen group down to the one holding the person, one list per way in. */
-  paths: string[][];
-  warnings: WarningCode[];
-  username: string;
-  email: string;
-}
+export type WarningCode = Warning;
 
 /** Who the groups select and what is wrong with their data (the `preview` JSON). */
-export interface PreviewResult {
-  complete: boolean;
-  users: PreviewUser[];
-  totals: {
-    matched: number;
-    enabled: number;
-    disabled: number;
-    guests: number;
-    warnings: Record<string, number>;
-    excluded: number;
-    guests_left_out: number;
-  };
-  skipped: Record<string, number>;
-  problems: { code: string; message: string }[];
-  readError?: string;
-  readAt?: string;
-}
-
-/** Where an export was written. */
-export interface ExportedFile {
-  path: string;
-  people: number;
-}
+export type PreviewResult = Preview;
 
 export interface Backend {
   appStatus(): Promise<AppStatus>;

@@ -111,6 +111,8 @@ export function fakePreview(count: number): PreviewResult {
       warnings: codes,
       username: upn,
       email: noMail ? upn : `first${index}.last@northwind-academy.example`,
+      managerId: null,
+      department: null,
     });
   }
   return {
