@@ -55,6 +55,22 @@ pub fn user_resource_type(base_url: &str) -> Value {
     })
 }
 
+/// The Group resource type.
+pub fn group_resource_type(base_url: &str) -> Value {
+    json!({
+        "schemas": [RESOURCE_TYPE],
+        "id": "Group",
+        "name": "Group",
+        "endpoint": "/Groups",
+        "description": "A set of people the learning platform gives roles or courses by",
+        "schema": super::groups::CORE_GROUP,
+        "meta": {
+            "resourceType": "ResourceType",
+            "location": format!("{base_url}/ResourceTypes/Group"),
+        },
+    })
+}
+
 /// Every schema document, core User first.
 pub fn schemas(base_url: &str) -> Vec<Value> {
     [CORE_USER, ENTERPRISE_USER]
