@@ -181,3 +181,29 @@ async fn under_a_write_limit_the_client_keeps_near_the_limit_with_few_429s() {
         "{throttled} of {writes} writes were answered 429"
     );
 }
+
+#[tokio::test]
+async fn a_platform_without_patch_gets_whole_resources_by_put_and_ends_the_same() {
+    let _turn = turn().await;
+    let server = sandbox();
+    let scim = server.scim();
+    let (patching, _) = server.target();
+    let with_patch = fresh_prefix("patch");
+    story(&patching, &with_patch, &|_| {}).await;
+
+    scim.offer_patch(false);
+    let (target, _) = server.target();
+    let capabilities = target.capabilities().await.unwrap();
+    let before = scim.request_counts();
+    let with_put = fresh_prefix("put");
+    story(&target, &with_put, &|_| {}).await;
+    let after = scim.request_counts();
+    scim.offer_patch(true);
+    assert!(!capabilities.patch);
+    assert_eq!(after.patch, before.patch, "no PATCH was sent");
+    assert!(after.put - before.put >= 6, "{before:?} → {after:?}");
+    assert_eq!(
+        server.state(&with_put).await,
+        server.state(&with_patch).await
+    );
+}

@@ -83,6 +83,14 @@ async fn gate(State(context): State<Context>, request: Request, next: Next) -> R
     if !is_write {
         return next.run(request).await;
     }
+    if *request.method() == Method::PATCH && !service.patch_offered() {
+        return ScimError::new(
+            StatusCode::NOT_IMPLEMENTED,
+            None,
+            "this platform does not take PATCH (see /ServiceProviderConfig): send the whole resource with PUT",
+        )
+        .into_response();
+    }
     if let Some(error) = service.throttle_write() {
         return error.into_response();
     }
@@ -199,7 +207,7 @@ async fn service_provider_config(
     respond(Query::parse(raw.as_deref()).refuse_filter().map(|()| {
         scim_json(
             StatusCode::OK,
-            &discovery::service_provider_config(&context.base_url),
+            &discovery::service_provider_config(&context.base_url, context.service.patch_offered()),
         )
     }))
 }

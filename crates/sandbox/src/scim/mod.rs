@@ -64,6 +64,8 @@ struct Faults {
     resets: usize,
     lost_replies: usize,
     served: TroubleCounts,
+    /// PATCH is not offered (discovery says so; PATCH requests are 501).
+    without_patch: bool,
 }
 
 impl Default for Faults {
@@ -77,6 +79,7 @@ impl Default for Faults {
             resets: 0,
             lost_replies: 0,
             served: TroubleCounts::default(),
+            without_patch: false,
         }
     }
 }
@@ -236,6 +239,16 @@ impl ScimService {
     /// answering: the client cannot tell whether the write happened.
     pub fn lose_next_replies(&self, count: usize) {
         locked(&self.inner.faults).lost_replies = count;
+    }
+
+    /// Plays a platform without PATCH: discovery says `patch.supported: false` and PATCH
+    /// requests are answered 501, so clients must PUT whole resources.
+    pub fn offer_patch(&self, offered: bool) {
+        locked(&self.inner.faults).without_patch = !offered;
+    }
+
+    fn patch_offered(&self) -> bool {
+        !locked(&self.inner.faults).without_patch
     }
 
     /// How much staged trouble has been served.
