@@ -128,8 +128,8 @@ async fn a_bad_token_stops_at_once_and_cancel_stops_a_backoff() {
     );
 }
 
-/// Creates in the write-limit test: 8 seconds at the limit.
-const WRITES: usize = 400;
+/// Creates in the write-limit test: 12 seconds at the limit.
+const WRITES: usize = 600;
 
 #[tokio::test]
 async fn under_a_write_limit_the_client_keeps_near_the_limit_with_few_429s() {

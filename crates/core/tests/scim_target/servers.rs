@@ -111,7 +111,7 @@ pub fn scim2() -> &'static Server {
             .unwrap()
             .port();
         let token = format!("scim2-{}", uuid::Uuid::new_v4().simple());
-        let log = std::fs::File::create(std::env::temp_dir().join(format!("scim2-server-{port}.log")))
+        let log = std::fs::File::create(PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("scim2-server.log"))
             .unwrap();
         let mut watcher = Command::new(&python)
             .arg("-c")
@@ -127,7 +127,7 @@ pub fn scim2() -> &'static Server {
         let deadline = Instant::now() + Duration::from_secs(30);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             if let Ok(Some(status)) = watcher.try_wait() {
-                panic!("scim2-server stopped at once ({status}); see its log in the temp folder");
+                panic!("scim2-server stopped at once ({status}); see target/tmp/scim2-server.log");
             }
             assert!(Instant::now() < deadline, "scim2-server did not start listening within 30 s");
             std::thread::sleep(Duration::from_millis(100));

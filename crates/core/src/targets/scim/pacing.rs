@@ -1,9 +1,12 @@
 //! How hard the SCIM client pushes a platform: an additive-increase, multiplicative-decrease
 //! limiter on two things at once. A window of requests in flight grows by one per window's
-//! worth of answers and shrinks by 30% on 429, 5xx or a dropped connection; a write rate,
-//! unlimited until the platform first answers 429, then set just under the writes it was
-//! taking, grows 0.5% a second while writes succeed and is cut by 10% on each further 429.
-//! The caller keeps as many requests queued as it likes; the limiter decides when each goes.
+//! worth of answers and shrinks by 30% on 429, 5xx or a dropped connection. A write rate is
+//! unlimited until the platform first answers 429; each 429 marks a ceiling (the writes the
+//! platform took in the last second) and cuts the rate to 85% of it after a 0.2 s pause, so
+//! the platform's bucket refills; the rate then climbs back 5% a second to 95% of the ceiling
+//! and creeps on 0.5% a second from there, staying under the limit for tens of seconds
+//! between cuts. The caller keeps as many requests queued as it likes; the limiter decides
+//! when each goes.
 
 use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -19,12 +22,18 @@ const INITIAL_WINDOW: f64 = 4.0;
 const MAX_WINDOW: f64 = 64.0;
 const WINDOW_CUT: f64 = 0.7;
 /// The write rate after a 429: this share of what the platform was taking.
-const RATE_CUT: f64 = 0.9;
-/// Added to the write rate per successful write: a growth of 0.5% a second at any rate, so
-/// the rate stays under the platform's limit for tens of seconds after each cut.
+const RATE_CUT: f64 = 0.85;
+/// Below this share of the ceiling the rate climbs fast, above it slowly.
+const NEAR_CEILING: f64 = 0.95;
+/// Added to the write rate per successful write, far from the ceiling: 5% a second.
+const FAST_STEP: f64 = 0.05;
+/// Added to the write rate per successful write, near the ceiling: 0.5% a second.
 const RATE_STEP: f64 = 0.005;
 /// After one cut, answers to requests sent before it do not cut again for this long.
 const EPOCH: Duration = Duration::from_secs(1);
+/// After a cut, writes pause this long so the platform's bucket holds a few writes again
+/// before the new rate starts.
+const HOLD_AFTER_CUT: Duration = Duration::from_millis(200);
 /// How often a waiting request looks at the cancel flag.
 const CANCEL_POLL: Duration = Duration::from_millis(50);
 
@@ -34,6 +43,8 @@ struct State {
     in_flight: usize,
     /// Writes a second; `None` until the platform first throttles.
     rate: Option<f64>,
+    /// Writes a second the platform took when it last throttled.
+    ceiling: f64,
     next_write: Instant,
     last_window_cut: Option<Instant>,
     last_rate_cut: Option<Instant>,
@@ -85,6 +96,7 @@ impl Pacing {
                 window: INITIAL_WINDOW,
                 in_flight: 0,
                 rate: None,
+                ceiling: 0.0,
                 next_write: Instant::now(),
                 last_window_cut: None,
                 last_rate_cut: None,
@@ -165,7 +177,12 @@ impl Pacing {
                         state.recent_writes.pop_front();
                     }
                     if let Some(rate) = state.rate {
-                        state.rate = Some(rate + RATE_STEP);
+                        let step = if rate < NEAR_CEILING * state.ceiling {
+                            FAST_STEP
+                        } else {
+                            RATE_STEP
+                        };
+                        state.rate = Some(rate + step);
                     }
                 }
                 drop(state);
@@ -183,15 +200,16 @@ impl Pacing {
                 }
                 if signal == Signal::Throttled && write && fresh(state.last_rate_cut) {
                     let taking = (state.recent_writes.len() as f64).max(1.0);
-                    let rate = match state.rate {
-                        None => taking * RATE_CUT,
-                        Some(rate) => rate.min(taking.max(rate * RATE_CUT)) * RATE_CUT,
+                    let ceiling = match state.rate {
+                        None => taking,
+                        Some(rate) => taking.min(rate),
                     };
-                    state.rate = Some(rate.max(0.5));
+                    state.ceiling = ceiling;
+                    state.rate = Some((ceiling * RATE_CUT).max(0.5));
                     state.last_rate_cut = Some(now);
                     // Writes already given a turn under the old rate keep it; the next turn
-                    // starts from now.
-                    state.next_write = state.next_write.max(now);
+                    // starts after a short hold.
+                    state.next_write = state.next_write.max(now + HOLD_AFTER_CUT);
                 }
             }
         }
@@ -227,7 +245,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_429_sets_the_rate_under_what_the_platform_took() {
+    async fn a_429_sets_the_rate_under_what_the_platform_took_and_it_climbs_back() {
         let pacing = Pacing::new();
         for _ in 0..50 {
             pacing.learn(true, Signal::Success);
@@ -235,11 +253,22 @@ mod tests {
         assert_eq!(pacing.write_rate(), None, "no limit before the first 429");
         pacing.learn(true, Signal::Throttled);
         let rate = pacing.write_rate().unwrap();
-        assert!((rate - 45.0).abs() < 0.01, "{rate}");
+        assert!((rate - 42.5).abs() < 0.01, "{rate}");
         for _ in 0..50 {
             pacing.learn(true, Signal::Success);
         }
-        assert!((pacing.write_rate().unwrap() - 45.25).abs() < 0.01);
+        assert!(
+            (pacing.write_rate().unwrap() - 45.0).abs() < 0.01,
+            "fast far from the ceiling"
+        );
+        pacing.lock().rate = Some(48.0);
+        for _ in 0..100 {
+            pacing.learn(true, Signal::Success);
+        }
+        assert!(
+            (pacing.write_rate().unwrap() - 48.5).abs() < 0.01,
+            "slow near it"
+        );
     }
 
     #[tokio::test]
