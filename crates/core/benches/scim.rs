@@ -137,9 +137,10 @@ fn main() {
         let client_seconds = through_client(target.clone(), "client", people).await;
         let stats = target.stats();
         println!(
-            "{people} creates, {CONCURRENCY} in flight: bare client {bare_seconds:.1} s ({:.0}/s), SCIM target {client_seconds:.1} s ({:.0}/s), {:.2}× the bare client; {} requests, {} retries",
+            "{people} creates, {CONCURRENCY} in flight: bare client {bare_seconds:.1} s ({:.0}/s), SCIM target {client_seconds:.1} s ({:.0}/s, its window grown to {}), {:.2}× the bare client; {} requests, {} retries",
             people as f64 / bare_seconds,
             people as f64 / client_seconds,
+            target.window(),
             client_seconds / bare_seconds,
             stats.requests,
             stats.retries,

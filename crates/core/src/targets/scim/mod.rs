@@ -6,8 +6,8 @@
 //! an account twice when a reply is lost. [`check`] diagnoses a target that does not work.
 
 mod check;
-pub mod pacing;
-pub mod transport;
+mod pacing;
+mod transport;
 pub mod wire;
 
 use std::sync::Arc;
@@ -149,6 +149,11 @@ impl ScimTarget {
     /// has throttled it.
     pub fn write_rate(&self) -> Option<f64> {
         self.transport.pacing.write_rate()
+    }
+
+    /// How many requests the client lets be in flight at once now.
+    pub fn window(&self) -> usize {
+        self.transport.pacing.window()
     }
 
     async fn discovered(&self) -> Result<&Discovery, TargetError> {
