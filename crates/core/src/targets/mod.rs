@@ -3,6 +3,8 @@
 //! through this trait, so policy (what to write, in which order, what to hold back) never
 //! lives in a target, and a target never knows about Graph.
 
+pub mod scim;
+
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
