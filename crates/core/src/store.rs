@@ -13,10 +13,12 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use crate::data_dir::DataDir;
-use crate::directory::{DirectorySnapshot, GroupRecord, Member, MemberKind, UserRecord};
+use crate::directory::{
+    DirectorySnapshot, GroupRecord, Member, MemberKind, UserDetails, UserRecord,
+};
 
 /// The schema this code writes; older files are migrated up to it on open.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 const MIGRATIONS: &[&str] = &[
     // 1: the snapshot, delta links and read status.
@@ -69,6 +71,8 @@ const MIGRATIONS: &[&str] = &[
         scope_key TEXT NOT NULL,
         requests INTEGER NOT NULL
     );",
+    // 3: the further properties a sync maps, as one JSON object per person.
+    "ALTER TABLE users ADD COLUMN details TEXT NOT NULL DEFAULT '{}';",
 ];
 
 /// Why the cache could not be used.
@@ -385,8 +389,8 @@ impl Store {
         )?;
         {
             let mut insert_user = transaction.prepare(
-                "INSERT INTO users (id, user_principal_name, mail, display_name, enabled, user_type, employee_id, department, manager_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "INSERT INTO users (id, user_principal_name, mail, display_name, enabled, user_type, employee_id, department, manager_id, details)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?;
             for user in snapshot.users.values() {
                 insert_user.execute(params![
@@ -398,7 +402,8 @@ impl Store {
                     user.user_type,
                     user.employee_id,
                     user.department,
-                    user.manager_id
+                    user.manager_id,
+                    details_json(&user.details)?
                 ])?;
             }
             let mut insert_group =
@@ -442,9 +447,9 @@ impl Store {
         let transaction = self.connection.transaction()?;
         {
             let mut upsert_user = transaction.prepare(
-                "INSERT INTO users (id, user_principal_name, mail, display_name, enabled, user_type, employee_id, department, manager_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-                 ON CONFLICT(id) DO UPDATE SET user_principal_name = excluded.user_principal_name,
+                "INSERT INTO users (id, user_principal_name, mail, display_name, enabled, user_type, employee_id, department, manager_id, details)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?11)
+                 ON CONFLICT(id) DO UPDATE SET user_principal_name = excluded.user_principal_name, details = excluded.details,
                     mail = excluded.mail, display_name = excluded.display_name,
                     enabled = excluded.enabled, user_type = excluded.user_type,
                     employee_id = excluded.employee_id, department = excluded.department,
@@ -461,7 +466,8 @@ impl Store {
                     user.employee_id,
                     user.department,
                     user.manager_id,
-                    manager_known
+                    manager_known,
+                    details_json(&user.details)?
                 ])?;
             }
             let mut upsert_group = transaction.prepare(
@@ -536,7 +542,7 @@ impl Store {
     pub fn snapshot(&self) -> Result<DirectorySnapshot, StoreError> {
         let mut snapshot = DirectorySnapshot::default();
         let mut users = self.connection.prepare(
-            "SELECT id, user_principal_name, mail, display_name, enabled, user_type, employee_id, department, manager_id FROM users",
+            "SELECT id, user_principal_name, mail, display_name, enabled, user_type, employee_id, department, manager_id, details FROM users",
         )?;
         for row in users.query_map([], |row| {
             Ok(UserRecord {
@@ -549,6 +555,7 @@ impl Store {
                 employee_id: row.get(6)?,
                 department: row.get(7)?,
                 manager_id: row.get(8)?,
+                details: serde_json::from_str(&row.get::<_, String>(9)?).unwrap_or_default(),
             })
         })? {
             let user = row?;
@@ -591,6 +598,10 @@ impl Store {
         }
         Ok(snapshot)
     }
+}
+
+fn details_json(details: &UserDetails) -> Result<String, StoreError> {
+    serde_json::to_string(details).map_err(|error| StoreError::Sql(error.to_string()))
 }
 
 fn write_links(
