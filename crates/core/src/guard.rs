@@ -5,7 +5,7 @@
 //! lifts the limits for one run, never the rules about the read. Each hold is one plain
 //! sentence for the report. Pure: no I/O.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use serde::Serialize;
 
 use crate::profile::SafetySettings;
@@ -76,7 +76,9 @@ pub fn holds(input: GuardInput<'_>) -> Vec<Hold> {
             let started = DateTime::parse_from_rfc3339(&read.started_at)
                 .map(|at| at.with_timezone(&Utc))
                 .ok();
-            if started.is_none_or(|started| started < input.run_started) {
+            // The status keeps milliseconds: compare at that precision.
+            let run_started = input.run_started.trunc_subsecs(3);
+            if started.is_none_or(|started| started < run_started) {
                 holds.push(hold(
                     "cache_stale",
                     "The cache was read before this run began, so nobody is switched off; read Entra again first.".into(),
