@@ -9,10 +9,12 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use futures::StreamExt;
+use futures::stream::FuturesUnordered;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -23,7 +25,7 @@ use crate::journal::{Action, Outcome};
 use crate::ledger::{Ledger, LedgerChange, Origin, OwnedAccount, OwnedGroup};
 use crate::mapping::paths;
 use crate::plan::{AccountUpdate, GroupChange, ManagerChange, SyncPlan};
-use crate::targets::{AttributeChange, Target, TargetError};
+use crate::targets::{AttributeChange, Target, TargetError, TargetFuture};
 
 /// Whether a run writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -214,84 +216,78 @@ impl<'a> Run<'a> {
             .len()
     }
 
-    /// One journalled write: intent, the call, then outcome plus ledger change.
+    /// One journalled write, ready to go: the intent to record, and the call that sends it
+    /// and says how it ended.
     #[allow(clippy::too_many_arguments)]
-    async fn write<T, F>(
-        &self,
-        entra_id: &str,
-        user: &str,
+    fn job<'i, T: 'i>(
+        &'i self,
+        entra_id: &'i str,
+        user: &'i str,
         action: Action,
-        payload: &(impl Serialize + Sync),
-        call: F,
-        on_success: impl FnOnce(T) -> LedgerChange,
+        payload: &impl Serialize,
+        call: TargetFuture<'i, T>,
+        on_success: impl FnOnce(T) -> LedgerChange + Send + 'i,
         on_not_found: LedgerChange,
-    ) -> Done
-    where
-        F: Future<Output = Result<T, TargetError>>,
-    {
-        if self.halted() {
-            return Done::NotSent;
+    ) -> Job<'i> {
+        let payload = serde_json::to_string(payload).unwrap_or_default();
+        Job {
+            entra_id,
+            action,
+            payload,
+            send: Box::pin(async move {
+                if self.halted() {
+                    return Sent::not_sent();
+                }
+                self.writes.fetch_add(1, Ordering::Relaxed);
+                match call.await {
+                    Ok(value) => Sent {
+                        outcome: Outcome::Done,
+                        detail: None,
+                        change: on_success(value),
+                        done: Done::Written,
+                    },
+                    Err(error) => self.failed(&error, user, on_not_found),
+                }
+            }),
         }
-        let context = self.context;
-        let intent =
-            match context
-                .ledger
-                .intend(context.run, entra_id, action, payload, context.clock.now())
-            {
-                Ok(intent) => intent,
-                Err(error) => {
-                    self.halt(&format!("The run stopped: {error}"));
-                    return Done::NotSent;
-                }
-            };
-        self.writes.fetch_add(1, Ordering::Relaxed);
-        let result = call.await;
-        let (outcome, detail, change, done) = match result {
-            Ok(value) => (Outcome::Done, None, on_success(value), Done::Written),
-            Err(error) => {
-                let message = error_message(&error, user);
-                if error.stops_the_run() {
-                    self.halt(&message);
-                }
-                let change = if matches!(error, TargetError::NotFound { .. }) {
-                    on_not_found
-                } else {
-                    LedgerChange::Nothing
-                };
-                if !matches!(error, TargetError::Cancelled) {
-                    self.fail(user, error_code(&error), message.clone());
-                }
-                (Outcome::Failed, Some(message), change, Done::Failed)
-            }
-        };
-        if let Err(error) = context.ledger.settle(
-            intent,
-            outcome,
-            detail.as_deref(),
-            &change,
-            context.clock.now(),
-        ) {
-            self.halt(&format!("The run stopped: {error}"));
-        }
-        done
     }
 
-    /// Runs one phase's writes, `concurrency` at a time, reporting progress; returns how
-    /// many were written.
-    async fn phase<'i, I, Fut>(
-        &self,
+    /// Records a refused or failed write; a 401/403 stops the run.
+    fn failed(&self, error: &TargetError, user: &str, on_not_found: LedgerChange) -> Sent {
+        let message = error_message(error, user);
+        if error.stops_the_run() {
+            self.halt(&message);
+        }
+        if !matches!(error, TargetError::Cancelled) {
+            self.fail(user, error_code(error), message.clone());
+        }
+        Sent {
+            outcome: Outcome::Failed,
+            detail: Some(message),
+            change: if matches!(error, TargetError::NotFound { .. }) {
+                on_not_found
+            } else {
+                LedgerChange::Nothing
+            },
+            done: Done::Failed,
+        }
+    }
+
+    /// Runs one phase's writes in chunks: the chunk's intents are recorded in one
+    /// transaction before any of them is sent, the writes go `concurrency` at a time, and
+    /// their outcomes are settled in one transaction. Returns how many were written.
+    async fn phase<'i, I>(
+        &'i self,
         phase: Phase,
         items: &'i [I],
-        each: impl Fn(&'i I) -> Fut,
-    ) -> usize
-    where
-        Fut: Future<Output = Done>,
-    {
+        each: impl Fn(&'i I) -> Job<'i>,
+    ) -> usize {
         let total = items.len();
         if total == 0 || self.halted() {
             return 0;
         }
-        let progress = self.context.progress;
+        let context = self.context;
+        let progress = context.progress;
         progress(&SyncProgress {
             phase,
             done: 0,
@@ -299,19 +295,98 @@ impl<'a> Run<'a> {
         });
         let mut written = 0;
         let mut done = 0;
-        let stream = futures::stream::iter(items.iter().map(each))
-            .buffer_unordered(self.context.concurrency.max(1));
-        let mut stream = std::pin::pin!(stream);
-        while let Some(result) = stream.next().await {
-            done += 1;
-            if matches!(result, Done::Written) {
-                written += 1;
+        let chunk_size = (context.concurrency.max(1) * 32).max(256);
+        for chunk in items.chunks(chunk_size) {
+            if self.halted() {
+                break;
             }
-            if done % 100 == 0 || done == total {
-                progress(&SyncProgress { phase, done, total });
+            let jobs: Vec<Job<'i>> = chunk.iter().map(&each).collect();
+            let intents: Vec<(&str, Action, &str)> = jobs
+                .iter()
+                .map(|job| (job.entra_id, job.action, job.payload.as_str()))
+                .collect();
+            let ids = match context
+                .ledger
+                .intend_all(context.run, &intents, context.clock.now())
+            {
+                Ok(ids) => ids,
+                Err(error) => {
+                    self.halt(&format!("The run stopped: {error}"));
+                    break;
+                }
+            };
+            let mut waiting = jobs.into_iter().zip(ids);
+            let mut in_flight = FuturesUnordered::new();
+            let mut results: Vec<(i64, Sent)> = Vec::with_capacity(chunk.len());
+            loop {
+                while in_flight.len() < context.concurrency.max(1) {
+                    let Some((job, id)) = waiting.next() else {
+                        break;
+                    };
+                    in_flight.push(tagged(id, job.send));
+                }
+                match in_flight.next().await {
+                    Some(result) => {
+                        results.push(result);
+                        if (done + results.len()) % 50 == 0 {
+                            progress(&SyncProgress {
+                                phase,
+                                done: done + results.len(),
+                                total,
+                            });
+                        }
+                    }
+                    None => break,
+                }
             }
+            done += results.len();
+            written += results
+                .iter()
+                .filter(|(_, sent)| matches!(sent.done, Done::Written))
+                .count();
+            let settled: Vec<(i64, Outcome, Option<String>, LedgerChange)> = results
+                .into_iter()
+                .map(|(id, sent)| (id, sent.outcome, sent.detail, sent.change))
+                .collect();
+            if let Err(error) = context.ledger.settle_all(&settled, context.clock.now()) {
+                self.halt(&format!("The run stopped: {error}"));
+                break;
+            }
+            progress(&SyncProgress { phase, done, total });
         }
         written
+    }
+}
+
+/// A write's outcome with its journal entry.
+async fn tagged(id: i64, send: Pin<Box<dyn Future<Output = Sent> + Send + '_>>) -> (i64, Sent) {
+    (id, send.await)
+}
+
+/// A write with its intent, before it is recorded and sent.
+struct Job<'i> {
+    entra_id: &'i str,
+    action: Action,
+    payload: String,
+    send: Pin<Box<dyn Future<Output = Sent> + Send + 'i>>,
+}
+
+/// How a sent (or not sent) write ended, to settle in the journal.
+struct Sent {
+    outcome: Outcome,
+    detail: Option<String>,
+    change: LedgerChange,
+    done: Done,
+}
+
+impl Sent {
+    fn not_sent() -> Sent {
+        Sent {
+            outcome: Outcome::NotApplied,
+            detail: Some("not sent: the run stopped first; planned again next time".into()),
+            change: LedgerChange::Nothing,
+            done: Done::NotSent,
+        }
     }
 }
 
@@ -338,7 +413,7 @@ pub async fn apply(plan: &SyncPlan, dry_run: DryRun, context: &ApplyContext<'_>)
     let target = context.target;
     let create = run
         .phase(Phase::Creating, &plan.create, |account| {
-            run.write(
+            run.job(
                 &account.external_id,
                 &account.user_name,
                 Action::Create,
@@ -362,7 +437,7 @@ pub async fn apply(plan: &SyncPlan, dry_run: DryRun, context: &ApplyContext<'_>)
     let adopt = run
         .phase(Phase::Creating, &plan.adopt, |adoption| {
             let account = &adoption.account;
-            run.write(
+            run.job(
                 &account.external_id,
                 &account.user_name,
                 Action::Adopt,
@@ -424,7 +499,7 @@ pub async fn apply(plan: &SyncPlan, dry_run: DryRun, context: &ApplyContext<'_>)
                 .get(&change.entra_id)
                 .map(|account| account.user_name.as_str())
                 .unwrap_or_default();
-            run.write(
+            run.job(
                 &change.entra_id,
                 user,
                 Action::Manager,
@@ -440,7 +515,7 @@ pub async fn apply(plan: &SyncPlan, dry_run: DryRun, context: &ApplyContext<'_>)
         .await;
     let groups = run
         .phase(Phase::Groups, &plan.groups, |change| {
-            push_group(run, change, owned)
+            group_job(run, change, owned)
         })
         .await;
 
@@ -460,26 +535,13 @@ pub async fn apply(plan: &SyncPlan, dry_run: DryRun, context: &ApplyContext<'_>)
             deactivate = run
                 .phase(Phase::Deactivating, &plan.deactivate, |item| {
                     let confirmed = &confirmed;
-                    async move {
-                        let done = run
-                            .write(
-                                &item.entra_id,
-                                &item.user_name,
-                                Action::Deactivate,
-                                &item.reason,
-                                target.update_account(&item.target_id, off, &item.account),
-                                |()| LedgerChange::Written {
-                                    entra_id: item.entra_id.clone(),
-                                    user_name: item.account.user_name.clone(),
-                                    active: false,
-                                    attributes: item.account.attributes.clone(),
-                                },
-                                LedgerChange::Forget {
-                                    entra_id: item.entra_id.clone(),
-                                },
-                            )
-                            .await;
-                        if matches!(done, Done::Written) {
+                    run.job(
+                        &item.entra_id,
+                        &item.user_name,
+                        Action::Deactivate,
+                        &item.reason,
+                        target.update_account(&item.target_id, off, &item.account),
+                        move |()| {
                             confirmed
                                 .lock()
                                 .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -489,9 +551,17 @@ pub async fn apply(plan: &SyncPlan, dry_run: DryRun, context: &ApplyContext<'_>)
                                     target_id: item.target_id.clone(),
                                     reason: item.reason.clone(),
                                 });
-                        }
-                        done
-                    }
+                            LedgerChange::Written {
+                                entra_id: item.entra_id.clone(),
+                                user_name: item.account.user_name.clone(),
+                                active: false,
+                                attributes: item.account.attributes.clone(),
+                            }
+                        },
+                        LedgerChange::Forget {
+                            entra_id: item.entra_id.clone(),
+                        },
+                    )
                 })
                 .await;
             deactivated = confirmed
@@ -528,9 +598,9 @@ pub async fn apply(plan: &SyncPlan, dry_run: DryRun, context: &ApplyContext<'_>)
 }
 
 /// An update or reactivation of one owned account.
-async fn write_update(run: &Run<'_>, action: Action, update: &AccountUpdate) -> Done {
+fn write_update<'i>(run: &'i Run<'_>, action: Action, update: &'i AccountUpdate) -> Job<'i> {
     let account = &update.account;
-    run.write(
+    run.job(
         &update.entra_id,
         &account.user_name,
         action,
@@ -548,42 +618,16 @@ async fn write_update(run: &Run<'_>, action: Action, update: &AccountUpdate) -> 
             entra_id: update.entra_id.clone(),
         },
     )
-    .await
 }
 
-/// Creates (or finds) a pushed group and brings its members in step.
-async fn push_group(
-    run: &Run<'_>,
-    change: &GroupChange,
-    owned: &HashMap<String, OwnedAccount>,
-) -> Done {
+/// Creates (or finds) a pushed group and brings its members in step, as one journalled
+/// write.
+fn group_job<'i>(
+    run: &'i Run<'_>,
+    change: &'i GroupChange,
+    owned: &'i HashMap<String, OwnedAccount>,
+) -> Job<'i> {
     let target = run.context.target;
-    let target_id = match &change.target_id {
-        Some(id) => id.clone(),
-        None => {
-            if run.halted() {
-                return Done::NotSent;
-            }
-            run.writes.fetch_add(1, Ordering::Relaxed);
-            match target
-                .ensure_group(&change.entra_id, &change.display_name)
-                .await
-            {
-                Ok(group) => group.id,
-                Err(error) => {
-                    if error.stops_the_run() {
-                        run.halt(&error_message(&error, &change.display_name));
-                    }
-                    run.fail(
-                        &change.display_name,
-                        error_code(&error),
-                        error_message(&error, &change.display_name),
-                    );
-                    return Done::Failed;
-                }
-            }
-        }
-    };
     let platform_ids = |members: &[String]| -> Vec<String> {
         members
             .iter()
@@ -598,33 +642,42 @@ async fn push_group(
         .filter(|member| owned.contains_key(*member))
         .cloned()
         .collect();
-    let pushed = OwnedGroup {
-        entra_id: change.entra_id.clone(),
-        target_id: target_id.clone(),
-        display_name: change.display_name.clone(),
-        members,
-    };
-    if add.is_empty() && remove.is_empty() {
-        return match run
-            .context
-            .ledger
-            .change(&LedgerChange::Group(pushed), run.context.clock.now())
-        {
-            Ok(()) => Done::Written,
-            Err(error) => {
-                run.halt(&format!("The run stopped: {error}"));
-                Done::Failed
+    Job {
+        entra_id: &change.entra_id,
+        action: Action::Group,
+        payload: serde_json::to_string(change).unwrap_or_default(),
+        send: Box::pin(async move {
+            if run.halted() {
+                return Sent::not_sent();
             }
-        };
+            let name = change.display_name.as_str();
+            let target_id = match &change.target_id {
+                Some(id) => id.clone(),
+                None => {
+                    run.writes.fetch_add(1, Ordering::Relaxed);
+                    match target.ensure_group(&change.entra_id, name).await {
+                        Ok(group) => group.id,
+                        Err(error) => return run.failed(&error, name, LedgerChange::Nothing),
+                    }
+                }
+            };
+            if !add.is_empty() || !remove.is_empty() {
+                run.writes.fetch_add(1, Ordering::Relaxed);
+                if let Err(error) = target.change_members(&target_id, &add, &remove).await {
+                    return run.failed(&error, name, LedgerChange::Nothing);
+                }
+            }
+            Sent {
+                outcome: Outcome::Done,
+                detail: None,
+                change: LedgerChange::Group(OwnedGroup {
+                    entra_id: change.entra_id.clone(),
+                    target_id,
+                    display_name: change.display_name.clone(),
+                    members,
+                }),
+                done: Done::Written,
+            }
+        }),
     }
-    run.write(
-        &change.entra_id,
-        &change.display_name,
-        Action::Group,
-        change,
-        target.change_members(&target_id, &add, &remove),
-        |()| LedgerChange::Group(pushed),
-        LedgerChange::Nothing,
-    )
-    .await
 }

@@ -130,6 +130,54 @@ impl Ledger {
         Ok(())
     }
 
+    /// Records the intents of a batch of writes in one transaction, before any is sent;
+    /// returns their entries, in order.
+    pub fn intend_all(
+        &self,
+        run: i64,
+        intents: &[(&str, Action, &str)],
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<i64>, LedgerError> {
+        let stamp = timestamp(at);
+        let mut connection = self.lock();
+        let transaction = connection.transaction()?;
+        let mut ids = Vec::with_capacity(intents.len());
+        {
+            let mut insert = transaction.prepare(
+                "INSERT INTO journal (run, entra_id, action, payload, intended_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for (entra_id, action, payload) in intents {
+                insert.execute(params![run, entra_id, action.as_str(), payload, stamp])?;
+                ids.push(transaction.last_insert_rowid());
+            }
+        }
+        transaction.commit()?;
+        Ok(ids)
+    }
+
+    /// Records the outcomes of a batch of writes and their ledger changes in one
+    /// transaction.
+    pub fn settle_all(
+        &self,
+        outcomes: &[(i64, Outcome, Option<String>, LedgerChange)],
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), LedgerError> {
+        let stamp = timestamp(at);
+        let mut connection = self.lock();
+        let transaction = connection.transaction()?;
+        {
+            let mut settle = transaction.prepare(
+                "UPDATE journal SET outcome = ?2, detail = ?3, settled_at = ?4 WHERE id = ?1",
+            )?;
+            for (intent, outcome, detail, change) in outcomes {
+                apply_change(&transaction, change, at)?;
+                settle.execute(params![intent, outcome.as_str(), detail, stamp])?;
+            }
+        }
+        transaction.commit()?;
+        Ok(())
+    }
+
     /// Intents recorded without an outcome (a run that was killed or lost a reply).
     pub fn open_intents(&self) -> Result<Vec<OpenIntent>, LedgerError> {
         let connection = self.lock();

@@ -365,18 +365,15 @@ pub(crate) fn apply_change(
         LedgerChange::Nothing => {}
         LedgerChange::Own(account) => {
             // A platform ID owned under another Entra ID means that row is stale.
-            transaction.execute(
-                "DELETE FROM accounts WHERE target_id = ?1 AND entra_id <> ?2",
-                params![account.target_id, account.entra_id],
-            )?;
-            transaction.execute(
-                "INSERT INTO accounts (entra_id, target_id, user_name, active, attributes, manager, origin, changed_at)
+            transaction
+                .prepare_cached("DELETE FROM accounts WHERE target_id = ?1 AND entra_id <> ?2")?
+                .execute(params![account.target_id, account.entra_id])?;
+            transaction.prepare_cached("INSERT INTO accounts (entra_id, target_id, user_name, active, attributes, manager, origin, changed_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                  ON CONFLICT(entra_id) DO UPDATE SET target_id = excluded.target_id,
                     user_name = excluded.user_name, active = excluded.active,
                     attributes = excluded.attributes, manager = excluded.manager,
-                    origin = excluded.origin, changed_at = excluded.changed_at",
-                params![
+                    origin = excluded.origin, changed_at = excluded.changed_at")?.execute(params![
                     account.entra_id,
                     account.target_id,
                     account.user_name,
@@ -385,8 +382,7 @@ pub(crate) fn apply_change(
                     account.manager,
                     account.origin.as_str(),
                     stamp
-                ],
-            )?;
+                ])?;
         }
         LedgerChange::Written {
             entra_id,
@@ -394,39 +390,33 @@ pub(crate) fn apply_change(
             active,
             attributes,
         } => {
-            transaction.execute(
-                "UPDATE accounts SET user_name = ?2, active = ?3, attributes = ?4, changed_at = ?5 WHERE entra_id = ?1",
-                params![
+            transaction.prepare_cached("UPDATE accounts SET user_name = ?2, active = ?3, attributes = ?4, changed_at = ?5 WHERE entra_id = ?1")?.execute(params![
                     entra_id,
                     user_name,
                     active,
                     serde_json::to_string(attributes)?,
                     stamp
-                ],
-            )?;
+                ])?;
         }
         LedgerChange::Manager { entra_id, manager } => {
-            transaction.execute(
-                "UPDATE accounts SET manager = ?2, changed_at = ?3 WHERE entra_id = ?1",
-                params![entra_id, manager, stamp],
-            )?;
+            transaction
+                .prepare_cached(
+                    "UPDATE accounts SET manager = ?2, changed_at = ?3 WHERE entra_id = ?1",
+                )?
+                .execute(params![entra_id, manager, stamp])?;
         }
         LedgerChange::Forget { entra_id } => {
-            transaction.execute(
-                "DELETE FROM accounts WHERE entra_id = ?1",
-                params![entra_id],
-            )?;
+            transaction
+                .prepare_cached("DELETE FROM accounts WHERE entra_id = ?1")?
+                .execute(params![entra_id])?;
         }
         LedgerChange::Group(group) => {
-            transaction.execute(
-                "INSERT OR REPLACE INTO groups (entra_id, target_id, display_name, members) VALUES (?1, ?2, ?3, ?4)",
-                params![
+            transaction.prepare_cached("INSERT OR REPLACE INTO groups (entra_id, target_id, display_name, members) VALUES (?1, ?2, ?3, ?4)")?.execute(params![
                     group.entra_id,
                     group.target_id,
                     group.display_name,
                     serde_json::to_string(&group.members)?
-                ],
-            )?;
+                ])?;
         }
     }
     Ok(())

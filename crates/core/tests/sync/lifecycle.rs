@@ -307,3 +307,131 @@ async fn one_person_first_then_everyone_and_a_dry_run_writes_nothing() {
         assert!(json["plan"].get(key).is_some() && json["applied"].get(key).is_some());
     }
 }
+
+#[tokio::test]
+async fn chosen_groups_are_pushed_with_their_members_kept_in_step() {
+    let mut world = world(150, "All Staff").await;
+    world.read().await.unwrap();
+    let preview =
+        Preview::from_store(&world.store, &world.scope(), &world.profile.mapping).unwrap();
+    let team_name = preview.users.iter().find(|u| u.enabled).unwrap().paths[0]
+        .last()
+        .unwrap()
+        .clone();
+    let control = world.sandbox.control();
+    let team = control.group_id(&team_name).unwrap();
+    world.profile.target.as_mut().unwrap().push_groups = vec![team.clone()];
+    let report = world.sync(Options::default()).await;
+    assert_eq!(report.applied.groups, 1, "{:?}", report.errors);
+    let in_team: Vec<String> = preview
+        .users
+        .iter()
+        .filter(|u| u.enabled && u.paths.iter().any(|p| p.contains(&team_name)))
+        .map(|u| u.id.clone())
+        .collect();
+    let accounts = by_external(&world.platform);
+    let mut expected: Vec<String> = in_team.iter().map(|id| accounts[id].id.clone()).collect();
+    expected.sort();
+    let mut members = world.platform.groups.lock().unwrap()[&team].1.clone();
+    members.sort();
+    assert_eq!(members, expected);
+    assert!(!members.is_empty());
+
+    // Someone leaves the team: they leave the platform's group, nothing else is sent again.
+    control.remove_group_member(&team, &in_team[0]).unwrap();
+    let report = world.sync(Options::default()).await;
+    assert_eq!(report.applied.groups, 1);
+    let members = world.platform.groups.lock().unwrap()[&team].1.clone();
+    assert!(!members.contains(&accounts[&in_team[0]].id));
+    assert_eq!(members.len(), expected.len() - 1);
+    let report = world.sync(Options::default()).await;
+    assert_eq!(report.writes, 0);
+}
+
+#[tokio::test]
+async fn a_cancelled_run_stops_cleanly_and_the_next_one_finishes_the_work() {
+    let mut world = world(120, "All Staff").await;
+    world.read().await.unwrap();
+    let enabled = world.people().iter().filter(|p| p.enabled).count();
+    let view = rollcall_core::sync::CacheView::read(&world.store).unwrap();
+    let cancel = rollcall_core::graph::CancelToken::new();
+    let seen = std::sync::Mutex::new(Vec::new());
+    let progress = |step: &rollcall_core::apply::SyncProgress| {
+        seen.lock().unwrap().push(*step);
+        if step.phase == rollcall_core::apply::Phase::Creating && step.done >= 50 {
+            cancel.cancel();
+        }
+    };
+    let report = rollcall_core::sync::run(
+        &world.profile,
+        &view,
+        &SyncContext {
+            ledger: &world.ledger,
+            target: world.platform.as_ref(),
+            clock: &rollcall_core::clock::SystemClock,
+            progress: &progress,
+            cancel: &cancel,
+        },
+        &rollcall_core::sync::SyncOptions {
+            dry_run: false,
+            force_deactivations: false,
+            only: None,
+            trigger: rollcall_core::history::Trigger::Manual,
+            started_at: chrono::Utc::now() - chrono::Duration::minutes(1),
+        },
+    )
+    .await
+    .unwrap();
+    assert!(report.stopped.as_deref().unwrap().contains("cancelled"));
+    assert!(
+        report.applied.create >= 50 && report.applied.create < enabled,
+        "{}",
+        report.applied.create
+    );
+    let steps = seen.lock().unwrap().clone();
+    assert!(
+        steps
+            .iter()
+            .any(|s| s.phase == rollcall_core::apply::Phase::Creating
+                && s.total == enabled
+                && s.done == 0)
+    );
+    assert!(
+        world.ledger.open_intents().unwrap().is_empty(),
+        "every sent write is settled"
+    );
+
+    let rest = world.sync(Options::default()).await;
+    assert_eq!(rest.applied.create, enabled - report.applied.create);
+    assert_eq!(world.platform.accounts().len(), enabled);
+    assert!(rest.estimate.rate.is_some(), "measured on the earlier runs");
+}
+
+/// The hosts run a sync on a multi-threaded runtime: its future must be `Send`.
+#[allow(dead_code)]
+fn a_sync_can_run_on_any_thread(world: &World, view: &rollcall_core::sync::CacheView) {
+    fn send<T: Send>(_: T) {}
+    let cancel = rollcall_core::graph::CancelToken::new();
+    let progress = |_: &rollcall_core::apply::SyncProgress| {};
+    let context = SyncContext {
+        ledger: &world.ledger,
+        target: world.platform.as_ref(),
+        clock: &rollcall_core::clock::SystemClock,
+        progress: &progress,
+        cancel: &cancel,
+    };
+    let options = rollcall_core::sync::SyncOptions {
+        dry_run: true,
+        force_deactivations: false,
+        only: None,
+        trigger: rollcall_core::history::Trigger::Manual,
+        started_at: chrono::Utc::now(),
+    };
+    send(rollcall_core::sync::run(
+        &world.profile,
+        view,
+        &context,
+        &options,
+    ));
+    send(undo(1, &context, true));
+}
