@@ -328,7 +328,7 @@ impl<'a> Run<'a> {
                 match in_flight.next().await {
                     Some(result) => {
                         results.push(result);
-                        if (done + results.len()) % 50 == 0 {
+                        if (done + results.len()).is_multiple_of(50) {
                             progress(&SyncProgress {
                                 phase,
                                 done: done + results.len(),

@@ -814,19 +814,19 @@ max_deactivation_percent = 20
         );
 
         let (line, message) = error_of(&with("[mapping.custom]\nshoeSize = \"title\""));
-        assert_eq!(line, 26);
+        assert_eq!(line, 25);
         assert!(
             message.contains("`shoeSize` is not an Entra property"),
             "{message}"
         );
         let (line, message) = error_of(&with("[mapping.custom]\nofficeLocation = \"titel\""));
-        assert_eq!(line, 26);
+        assert_eq!(line, 25);
         assert!(message.contains("`titel` is not a SCIM path"), "{message}");
         let (line, message) = error_of(&FULL.replace(
             "url = \"https://lms.example.com/scim/v2\"",
             "url = \"https://lms.example.com/scim/v2\"\nconcurrency = 0",
         ));
-        assert_eq!(line, 19);
+        assert_eq!(line, 20);
         assert!(message.contains("from 1 to 64"), "{message}");
     }
 
