@@ -62,6 +62,20 @@ ensure_ui_packages() {
   fi
 }
 
+# scim2-server (PyPI), the third-party SCIM server the SCIM target's contract tests also run
+# against, in a virtual environment under target/. Skipped when it is already there.
+SCIM2_VENV="$ROOT/target/scim2-venv"
+ensure_scim2_server() {
+  [ -x "$SCIM2_VENV/bin/scim2-server" ] && return 0
+  command -v python3 >/dev/null || install_packages python3
+  python3 -m venv --help >/dev/null 2>&1 || install_packages python3-venv
+  say "Installing scim2-server into target/scim2-venv"
+  rm -rf "$SCIM2_VENV"
+  python3 -m venv "$SCIM2_VENV" || install_packages python3-venv
+  [ -x "$SCIM2_VENV/bin/pip" ] || python3 -m venv "$SCIM2_VENV"
+  "$SCIM2_VENV/bin/pip" install --quiet --disable-pip-version-check 'scim2-server>=0.8,<0.9'
+}
+
 build_ui() {
   say "Building the UI"
   npm --prefix ui run --silent build

@@ -80,6 +80,18 @@ pub enum DiagnosisCode {
     TimedOut,
     /// The server answered with something Rollcall does not understand.
     UnexpectedResponse,
+    /// No token for the learning platform is stored.
+    TargetTokenMissing,
+    /// The learning platform answered 401: the token is wrong or expired.
+    TargetTokenRejected,
+    /// The learning platform answered 403: the token lacks rights.
+    TargetForbidden,
+    /// The target address is not a SCIM service (404, or a web page instead of SCIM).
+    TargetNotScim,
+    /// The learning platform does not support SCIM filters.
+    TargetNoFilter,
+    /// The learning platform answered with a server error (5xx).
+    TargetUnavailable,
 }
 
 impl DiagnosisCode {
@@ -114,6 +126,12 @@ impl DiagnosisCode {
             DiagnosisCode::TlsFailure => "tls_failure",
             DiagnosisCode::TimedOut => "timed_out",
             DiagnosisCode::UnexpectedResponse => "unexpected_response",
+            DiagnosisCode::TargetTokenMissing => "target_token_missing",
+            DiagnosisCode::TargetTokenRejected => "target_token_rejected",
+            DiagnosisCode::TargetForbidden => "target_forbidden",
+            DiagnosisCode::TargetNotScim => "target_not_scim",
+            DiagnosisCode::TargetNoFilter => "target_no_filter",
+            DiagnosisCode::TargetUnavailable => "target_unavailable",
         }
     }
 
@@ -143,8 +161,15 @@ impl DiagnosisCode {
             | DiagnosisCode::NetworkUnreachable
             | DiagnosisCode::TlsFailure
             | DiagnosisCode::TimedOut
-            | DiagnosisCode::UnexpectedResponse => Severity::Error,
-            DiagnosisCode::SecretExpiring | DiagnosisCode::GraphThrottled => Severity::Warning,
+            | DiagnosisCode::UnexpectedResponse
+            | DiagnosisCode::TargetTokenMissing
+            | DiagnosisCode::TargetTokenRejected
+            | DiagnosisCode::TargetForbidden
+            | DiagnosisCode::TargetNotScim
+            | DiagnosisCode::TargetUnavailable => Severity::Error,
+            DiagnosisCode::SecretExpiring
+            | DiagnosisCode::GraphThrottled
+            | DiagnosisCode::TargetNoFilter => Severity::Warning,
             DiagnosisCode::SecretExpiryUnknown | DiagnosisCode::LifecycleReadMissing => {
                 Severity::Info
             }
@@ -182,6 +207,8 @@ pub enum Service {
     SignIn,
     /// Microsoft Graph.
     Graph,
+    /// The learning platform's SCIM service.
+    LearningPlatform,
 }
 
 impl Service {
@@ -189,9 +216,12 @@ impl Service {
         match self {
             Service::SignIn => "the Microsoft sign-in service",
             Service::Graph => "Microsoft Graph",
+            Service::LearningPlatform => "the learning platform",
         }
     }
 }
+
+const TARGET_TOKEN_HOWTO: &str = "In the learning platform's admin settings, open its SCIM or user provisioning page and create (or copy) an API token for provisioning. Store it with `rollcall secret set NAME target` (or in the connection's settings in the window), then check again.";
 
 const TENANT_ID_HOWTO: &str = "In the Entra admin center, open Overview and copy the Tenant ID (or use your domain, such as contoso.onmicrosoft.com), then paste it here.";
 const CLIENT_ID_HOWTO: &str = "In the Entra admin center, open App registrations → your Rollcall app → Overview, copy the Application (client) ID and paste it here.";
@@ -597,6 +627,86 @@ impl Diagnosis {
     }
 }
 
+impl Diagnosis {
+    /// No token for the learning platform is stored for this connection.
+    pub fn target_token_missing(profile: &str) -> Diagnosis {
+        Diagnosis::new(
+            DiagnosisCode::TargetTokenMissing,
+            "No token for the learning platform",
+            format!(
+                "The connection \"{profile}\" writes to a SCIM service, but no token for it is stored in this computer's keychain."
+            ),
+            TARGET_TOKEN_HOWTO.replace("NAME", profile),
+            None,
+        )
+    }
+
+    /// The platform answered 401: the token is wrong, revoked or expired.
+    pub fn target_token_rejected(address: &str, detail: &str) -> Diagnosis {
+        Diagnosis::new(
+            DiagnosisCode::TargetTokenRejected,
+            "The learning platform does not accept Rollcall's token",
+            format!(
+                "{address} answered 401 (unauthorized): the token is wrong, was revoked, or has expired. The platform said: {detail}"
+            ),
+            format!(
+                "{TARGET_TOKEN_HOWTO} Copy the whole token, without spaces or quotation marks."
+            ),
+            None,
+        )
+    }
+
+    /// The platform answered 403: the token is valid but may not provision users.
+    pub fn target_forbidden(address: &str, detail: &str) -> Diagnosis {
+        Diagnosis::new(
+            DiagnosisCode::TargetForbidden,
+            "The learning platform's token may not manage users",
+            format!(
+                "{address} answered 403 (forbidden): the token is accepted but lacks the right to read and write users. The platform said: {detail}"
+            ),
+            "In the learning platform's admin settings, give the token (or the account it belongs to) the right to provision users, or create a token with that right, store it with `rollcall secret set NAME target`, and check again.",
+            None,
+        )
+    }
+
+    /// The target address is not a SCIM service; `cause` says what answered instead.
+    pub fn target_not_scim(address: &str, cause: &str) -> Diagnosis {
+        Diagnosis::new(
+            DiagnosisCode::TargetNotScim,
+            "The target address is not the platform's SCIM address",
+            format!("{address} is not a SCIM service: {cause}"),
+            "Copy the SCIM base address from the learning platform's provisioning settings (it often ends in /scim/v2, without /Users at the end) into the connection's target url, then check again.",
+            None,
+        )
+    }
+
+    /// The platform does not support SCIM filters.
+    pub fn target_no_filter(address: &str) -> Diagnosis {
+        Diagnosis::new(
+            DiagnosisCode::TargetNoFilter,
+            "The learning platform cannot search its accounts",
+            format!(
+                "{address} does not support SCIM filters (such as userName eq \"…\"), so Rollcall cannot look up one account at a time. Rollcall reads the platform's whole list instead, which makes each sync slower."
+            ),
+            "Nothing needs to change for syncing to work. If the platform offers a setting to enable SCIM filtering, turn it on; otherwise ask its support whether filtering is planned.",
+            None,
+        )
+    }
+
+    /// The platform answered with a server error.
+    pub fn target_unavailable(address: &str, status: u16) -> Diagnosis {
+        Diagnosis::new(
+            DiagnosisCode::TargetUnavailable,
+            "The learning platform is having trouble",
+            format!(
+                "{address} answered with error {status}, which means a problem on the learning platform's side, not in Rollcall's settings."
+            ),
+            "Wait a few minutes and check again. If it lasts, contact the learning platform's support and mention the error number.",
+            None,
+        )
+    }
+}
+
 /// One example of every finding, in the order an admin tends to meet them, for a page that
 /// lists every problem the connection check can report and how to fix it. The causes speak of
 /// "your" tenant and app, since no particular connection is meant.
@@ -644,6 +754,15 @@ pub fn catalogue(links: &PortalLinks, consent_url: &str) -> Vec<Diagnosis> {
         ),
         Diagnosis::timed_out(Service::Graph, "Microsoft Graph", "no answer in time"),
         Diagnosis::unexpected_response(Service::Graph, "The answer could not be read."),
+        Diagnosis::target_token_missing("your connection"),
+        Diagnosis::target_token_rejected("the learning platform", "the token is not valid"),
+        Diagnosis::target_forbidden("the learning platform", "insufficient rights"),
+        Diagnosis::target_not_scim(
+            "the target address",
+            "it answered with a web page instead of SCIM",
+        ),
+        Diagnosis::target_no_filter("the learning platform"),
+        Diagnosis::target_unavailable("the learning platform", 503),
     ]
 }
 
@@ -727,6 +846,12 @@ mod tests {
                 DiagnosisCode::TlsFailure => 25,
                 DiagnosisCode::TimedOut => 26,
                 DiagnosisCode::UnexpectedResponse => 27,
+                DiagnosisCode::TargetTokenMissing => 28,
+                DiagnosisCode::TargetTokenRejected => 29,
+                DiagnosisCode::TargetForbidden => 30,
+                DiagnosisCode::TargetNotScim => 31,
+                DiagnosisCode::TargetNoFilter => 32,
+                DiagnosisCode::TargetUnavailable => 33,
             }
         }
         let links = Cloud::Global.links(None);
@@ -734,7 +859,7 @@ mod tests {
             &links,
             "https://login.microsoftonline.com/t/adminconsent?client_id=c",
         );
-        assert_eq!(all.len(), 28);
+        assert_eq!(all.len(), 34);
         for (index, diagnosis) in all.iter().enumerate() {
             assert_eq!(
                 position(diagnosis.code),

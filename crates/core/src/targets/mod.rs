@@ -4,6 +4,7 @@
 //! lives in a target, and a target never knows about Graph.
 
 pub mod csv;
+pub mod scim;
 
 use std::collections::BTreeMap;
 use std::future::Future;

@@ -14,11 +14,11 @@ pub const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListRespo
 pub const MAX_RESULTS: usize = 200;
 
 /// `GET /ServiceProviderConfig`.
-pub fn service_provider_config(base_url: &str) -> Value {
+pub fn service_provider_config(base_url: &str, patch: bool) -> Value {
     json!({
         "schemas": [SERVICE_PROVIDER_CONFIG],
         "documentationUri": "https://www.rfc-editor.org/rfc/rfc7644",
-        "patch": {"supported": true},
+        "patch": {"supported": patch},
         "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
         "filter": {"supported": true, "maxResults": MAX_RESULTS},
         "changePassword": {"supported": false},
@@ -51,6 +51,22 @@ pub fn user_resource_type(base_url: &str) -> Value {
         "meta": {
             "resourceType": "ResourceType",
             "location": format!("{base_url}/ResourceTypes/User"),
+        },
+    })
+}
+
+/// The Group resource type.
+pub fn group_resource_type(base_url: &str) -> Value {
+    json!({
+        "schemas": [RESOURCE_TYPE],
+        "id": "Group",
+        "name": "Group",
+        "endpoint": "/Groups",
+        "description": "A set of people the learning platform gives roles or courses by",
+        "schema": super::groups::CORE_GROUP,
+        "meta": {
+            "resourceType": "ResourceType",
+            "location": format!("{base_url}/ResourceTypes/Group"),
         },
     })
 }

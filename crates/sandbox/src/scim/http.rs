@@ -1,4 +1,5 @@
-//! The HTTP face of the SCIM service: routes, the bearer-token gate, request bodies and query
+//! The HTTP face of the SCIM service: routes for Users and Groups, the bearer-token gate
+//! (with staged throttling, failures and dropped connections), request bodies and query
 //! parameters, and the `attributes`/`excludedAttributes` projection of responses.
 
 use std::sync::Arc;
@@ -17,10 +18,12 @@ use super::ScimService;
 use super::discovery::{self, MAX_RESULTS};
 use super::error::{ScimError, ScimType, scim_json};
 use super::filter::Filter;
+use super::groups::{self, StoredGroup};
 use super::patch;
 use super::path::{self, Extension};
-use super::roster::{StoredUser, missing, validate_resource};
+use super::roster::{StoredUser, missing, new_id, validate_resource};
 use super::schema::{ENTERPRISE_USER, is_enterprise, schema_document};
+use super::trouble::{ConnectionFault, dropped_connection};
 
 #[derive(Clone)]
 struct Context {
@@ -47,14 +50,22 @@ pub fn router(service: ScimService, base_url: &str) -> Router {
                 .patch(patch_user)
                 .delete(delete_user),
         )
+        .route("/Groups", get(list_groups).post(create_group))
+        .route(
+            "/Groups/{id}",
+            get(get_group)
+                .put(replace_group)
+                .patch(patch_group)
+                .delete(delete_group),
+        )
         .fallback(unknown_endpoint)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(context.clone(), gate))
         .with_state(context)
 }
 
-/// Counts the request, waits out any configured latency, checks the bearer token and
-/// serves any pending simulated write failure.
+/// Counts the request, waits out any configured latency, checks the bearer token, then for
+/// writes: the write rate, any pending simulated failure and any staged dropped connection.
 async fn gate(State(context): State<Context>, request: Request, next: Next) -> Response {
     let service = &context.service;
     service.count(request.method());
@@ -69,10 +80,31 @@ async fn gate(State(context): State<Context>, request: Request, next: Next) -> R
         *request.method(),
         Method::POST | Method::PUT | Method::PATCH | Method::DELETE
     );
-    if is_write && let Some(error) = service.take_write_fault() {
+    if !is_write {
+        return next.run(request).await;
+    }
+    if *request.method() == Method::PATCH && !service.patch_offered() {
+        return ScimError::new(
+            StatusCode::NOT_IMPLEMENTED,
+            None,
+            "this platform does not take PATCH (see /ServiceProviderConfig): send the whole resource with PUT",
+        )
+        .into_response();
+    }
+    if let Some(error) = service.throttle_write() {
         return error.into_response();
     }
-    next.run(request).await
+    if let Some(error) = service.take_write_fault() {
+        return error.into_response();
+    }
+    match service.take_connection_fault() {
+        None => next.run(request).await,
+        Some(ConnectionFault::Reset) => dropped_connection(),
+        Some(ConnectionFault::LostReply) => {
+            drop(next.run(request).await);
+            dropped_connection()
+        }
+    }
 }
 
 fn authorize(headers: &HeaderMap, token: &str) -> Result<(), ScimError> {
@@ -101,7 +133,7 @@ fn authorize(headers: &HeaderMap, token: &str) -> Result<(), ScimError> {
 
 async fn unknown_endpoint(request: Request) -> Response {
     ScimError::not_found(format!(
-        "there is no SCIM endpoint at '{}': this platform serves /Users, /Schemas, /ResourceTypes and /ServiceProviderConfig",
+        "there is no SCIM endpoint at '{}': this platform serves /Users, /Groups, /Schemas, /ResourceTypes and /ServiceProviderConfig",
         request.uri().path()
     ))
     .into_response()
@@ -175,7 +207,7 @@ async fn service_provider_config(
     respond(Query::parse(raw.as_deref()).refuse_filter().map(|()| {
         scim_json(
             StatusCode::OK,
-            &discovery::service_provider_config(&context.base_url),
+            &discovery::service_provider_config(&context.base_url, context.service.patch_offered()),
         )
     }))
 }
@@ -200,8 +232,12 @@ async fn schema(State(context): State<Context>, Path(id): Path<String>) -> Respo
 
 async fn resource_types(State(context): State<Context>, RawQuery(raw): RawQuery) -> Response {
     respond(Query::parse(raw.as_deref()).refuse_filter().map(|()| {
-        let all = vec![discovery::user_resource_type(&context.base_url)];
-        scim_json(StatusCode::OK, &discovery::list_response(all, 1, 1))
+        let all = vec![
+            discovery::user_resource_type(&context.base_url),
+            discovery::group_resource_type(&context.base_url),
+        ];
+        let total = all.len();
+        scim_json(StatusCode::OK, &discovery::list_response(all, total, 1))
     }))
 }
 
@@ -212,8 +248,14 @@ async fn resource_type(State(context): State<Context>, Path(id): Path<String>) -
             &discovery::user_resource_type(&context.base_url),
         );
     }
+    if id.eq_ignore_ascii_case("Group") {
+        return scim_json(
+            StatusCode::OK,
+            &discovery::group_resource_type(&context.base_url),
+        );
+    }
     ScimError::not_found(format!(
-        "resource type '{id}' is not served here: this platform provisions Users only"
+        "resource type '{id}' is not served here: this platform provisions Users and Groups"
     ))
     .into_response()
 }
@@ -393,6 +435,7 @@ async fn delete_user(
         let mut roster = context.service.roster();
         check_if_match(&headers, roster.get(&id).ok_or_else(|| missing(&id))?)?;
         roster.delete(&id)?;
+        context.service.group_book().forget_member(&id);
         Ok(StatusCode::NO_CONTENT.into_response())
     })())
 }
@@ -451,6 +494,143 @@ async fn list_users(State(context): State<Context>, RawQuery(raw): RawQuery) -> 
             StatusCode::OK,
             &discovery::list_response(page, total, start),
         ))
+    })())
+}
+
+/// A single Group response with its ETag (and Location on create).
+fn group_response(status: StatusCode, group: &StoredGroup, base_url: &str) -> Response {
+    let document = group.render(base_url);
+    let mut response = scim_json(status, &document);
+    let headers = response.headers_mut();
+    if let Ok(etag) = HeaderValue::from_str(&group.etag()) {
+        headers.insert(header::ETAG, etag);
+    }
+    if status == StatusCode::CREATED
+        && let Ok(location) = HeaderValue::from_str(&format!("{base_url}/Groups/{}", group.id))
+    {
+        headers.insert(header::LOCATION, location);
+    }
+    response
+}
+
+/// Refuses members that are not users of this platform.
+fn check_members(context: &Context, members: &[String]) -> Result<(), ScimError> {
+    let roster = context.service.roster();
+    match members.iter().find(|id| roster.get(id).is_none()) {
+        Some(unknown) => Err(ScimError::invalid_value(format!(
+            "member '{unknown}' is not a user of this platform: add members by their user id"
+        ))),
+        None => Ok(()),
+    }
+}
+
+async fn list_groups(State(context): State<Context>, RawQuery(raw): RawQuery) -> Response {
+    respond((|| {
+        let query = Query::parse(raw.as_deref());
+        let filter = query.get("filter").map(groups::equality).transpose()?;
+        let start_index = query.number("startIndex")?.unwrap_or(1).max(1);
+        let count = query
+            .number("count")?
+            .map_or(MAX_RESULTS, |count| {
+                usize::try_from(count.max(0)).unwrap_or(MAX_RESULTS)
+            })
+            .min(MAX_RESULTS);
+        let skip = usize::try_from(start_index - 1).unwrap_or(usize::MAX);
+        let book = context.service.group_book();
+        let mut matching = Vec::new();
+        for group in book.iter() {
+            let keep = match &filter {
+                Some((attribute, value)) => groups::matches(group, attribute, value)?,
+                None => true,
+            };
+            if keep {
+                matching.push(group);
+            }
+        }
+        let total = matching.len();
+        let page: Vec<Value> = matching
+            .into_iter()
+            .skip(skip)
+            .take(count)
+            .map(|group| group.render(&context.base_url))
+            .collect();
+        let start = usize::try_from(start_index).unwrap_or(usize::MAX);
+        Ok(scim_json(
+            StatusCode::OK,
+            &discovery::list_response(page, total, start),
+        ))
+    })())
+}
+
+async fn create_group(
+    State(context): State<Context>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    respond((|| {
+        let fields = groups::validate_group(&read_body(&headers, body)?)?;
+        check_members(&context, &fields.members)?;
+        let mut book = context.service.group_book();
+        let mut id = new_id();
+        while book.get(&id).is_some() {
+            id = new_id();
+        }
+        let group = book.create(id, fields, context.service.now())?;
+        Ok(group_response(
+            StatusCode::CREATED,
+            group,
+            &context.base_url,
+        ))
+    })())
+}
+
+async fn get_group(State(context): State<Context>, Path(id): Path<String>) -> Response {
+    respond((|| {
+        let book = context.service.group_book();
+        let group = book.get(&id).ok_or_else(|| groups::missing(&id))?;
+        Ok(group_response(StatusCode::OK, group, &context.base_url))
+    })())
+}
+
+async fn replace_group(
+    State(context): State<Context>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    respond((|| {
+        let fields = groups::validate_group(&read_body(&headers, body)?)?;
+        check_members(&context, &fields.members)?;
+        let mut book = context.service.group_book();
+        let group = book.replace(&id, fields, context.service.now())?;
+        Ok(group_response(StatusCode::OK, group, &context.base_url))
+    })())
+}
+
+async fn patch_group(
+    State(context): State<Context>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    respond((|| {
+        let body = read_body(&headers, body)?;
+        let fields = {
+            let book = context.service.group_book();
+            let group = book.get(&id).ok_or_else(|| groups::missing(&id))?;
+            groups::patch(group, &body)?
+        };
+        check_members(&context, &fields.members)?;
+        let mut book = context.service.group_book();
+        let group = book.replace(&id, fields, context.service.now())?;
+        Ok(group_response(StatusCode::OK, group, &context.base_url))
+    })())
+}
+
+async fn delete_group(State(context): State<Context>, Path(id): Path<String>) -> Response {
+    respond((|| {
+        context.service.group_book().delete(&id)?;
+        Ok(StatusCode::NO_CONTENT.into_response())
     })())
 }
 

@@ -1,19 +1,22 @@
 //! The simulated learning platform: a SCIM 2.0 service provider (RFC 7643/7644), the subset
 //! a learning platform offers, behind a bearer token.
 //!
-//! Users live in memory. Tests and demo scenarios inspect them through snapshots and stage
-//! trouble through fault switches: failing writes, slow responses. Request counters show
-//! what a client actually sent.
+//! Users and groups live in memory. Tests and demo scenarios inspect them through snapshots
+//! and stage trouble through fault switches: failing writes, slow responses, a write rate
+//! beyond which writes are throttled, reset connections and lost replies. Request counters
+//! show what a client actually sent.
 
 pub mod error;
 
 mod discovery;
 mod filter;
+mod groups;
 mod http;
 mod patch;
 mod path;
 mod roster;
 mod schema;
+mod trouble;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -25,10 +28,14 @@ use serde_json::Value;
 
 pub use discovery::MAX_RESULTS;
 pub use error::{ScimError, ScimType};
+pub use groups::CORE_GROUP;
 pub use patch::PATCH_OP;
 pub use schema::{CORE_USER, ENTERPRISE_USER};
+pub use trouble::TroubleCounts;
 
+use groups::GroupBook;
 use roster::{Roster, validate_resource};
+use trouble::{ConnectionFault, WriteBucket};
 
 /// The SCIM service's state: its users and the bearer token it accepts.
 #[derive(Clone)]
@@ -39,6 +46,7 @@ pub struct ScimService {
 struct ScimInner {
     token: String,
     roster: Mutex<Roster>,
+    groups: Mutex<GroupBook>,
     faults: Mutex<Faults>,
     base_url: Mutex<String>,
     counts: [AtomicU64; 6],
@@ -51,6 +59,13 @@ struct Faults {
     status: StatusCode,
     retry_after: Option<u64>,
     latency: Duration,
+    /// Writes a second before 429; `None` for no limit.
+    write_bucket: Option<WriteBucket>,
+    resets: usize,
+    lost_replies: usize,
+    served: TroubleCounts,
+    /// PATCH is not offered (discovery says so; PATCH requests are 501).
+    without_patch: bool,
 }
 
 impl Default for Faults {
@@ -60,6 +75,11 @@ impl Default for Faults {
             status: StatusCode::SERVICE_UNAVAILABLE,
             retry_after: None,
             latency: Duration::ZERO,
+            write_bucket: None,
+            resets: 0,
+            lost_replies: 0,
+            served: TroubleCounts::default(),
+            without_patch: false,
         }
     }
 }
@@ -98,6 +118,7 @@ impl ScimService {
             inner: Arc::new(ScimInner {
                 token: token.into(),
                 roster: Mutex::new(Roster::default()),
+                groups: Mutex::new(GroupBook::default()),
                 faults: Mutex::new(Faults::default()),
                 base_url: Mutex::new(String::new()),
                 counts: Default::default(),
@@ -155,9 +176,19 @@ impl ScimService {
         Ok(user.render(&base))
     }
 
-    /// Forgets every user, staged fault, latency and request count.
+    /// Every group as the service would return it, in creation order.
+    pub fn groups(&self) -> Vec<Value> {
+        let base = self.base_url();
+        self.group_book()
+            .iter()
+            .map(|group| group.render(&base))
+            .collect()
+    }
+
+    /// Forgets every user, group, staged fault, latency and request count.
     pub fn reset(&self) {
         self.roster().clear();
+        self.group_book().clear();
         *locked(&self.inner.faults) = Faults::default();
         for count in &self.inner.counts {
             count.store(0, Ordering::Relaxed);
@@ -193,6 +224,38 @@ impl ScimService {
         locked(&self.inner.faults).latency = latency;
     }
 
+    /// Answers writes beyond `per_second` a second with 429 and `Retry-After` (a bucket that
+    /// saves up at most one second of writes); `None` lifts the limit.
+    pub fn limit_write_rate(&self, per_second: Option<f64>) {
+        locked(&self.inner.faults).write_bucket = per_second.map(WriteBucket::new);
+    }
+
+    /// Drops the connection of the next `count` authorised writes before they are applied.
+    pub fn reset_next_writes(&self, count: usize) {
+        locked(&self.inner.faults).resets = count;
+    }
+
+    /// Applies the next `count` authorised writes, then drops their connections instead of
+    /// answering: the client cannot tell whether the write happened.
+    pub fn lose_next_replies(&self, count: usize) {
+        locked(&self.inner.faults).lost_replies = count;
+    }
+
+    /// Plays a platform without PATCH: discovery says `patch.supported: false` and PATCH
+    /// requests are answered 501, so clients must PUT whole resources.
+    pub fn offer_patch(&self, offered: bool) {
+        locked(&self.inner.faults).without_patch = !offered;
+    }
+
+    fn patch_offered(&self) -> bool {
+        !locked(&self.inner.faults).without_patch
+    }
+
+    /// How much staged trouble has been served.
+    pub fn trouble_counts(&self) -> TroubleCounts {
+        locked(&self.inner.faults).served
+    }
+
     /// Requests received so far, by method.
     pub fn request_counts(&self) -> RequestCounts {
         let [get, post, put, patch, delete, other] = &self.inner.counts;
@@ -208,6 +271,46 @@ impl ScimService {
 
     fn roster(&self) -> MutexGuard<'_, Roster> {
         locked(&self.inner.roster)
+    }
+
+    fn group_book(&self) -> MutexGuard<'_, GroupBook> {
+        locked(&self.inner.groups)
+    }
+
+    /// Charges one write to the write rate; the 429 when it is exceeded.
+    fn throttle_write(&self) -> Option<ScimError> {
+        let mut faults = locked(&self.inner.faults);
+        let seconds = faults
+            .write_bucket
+            .as_mut()?
+            .take(std::time::Instant::now())
+            .err()?;
+        faults.served.throttled += 1;
+        let mut error = ScimError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            None,
+            format!(
+                "too many writes: this platform takes a limited number of writes a second; retry after {seconds} s"
+            ),
+        );
+        error.retry_after = Some(seconds);
+        Some(error)
+    }
+
+    /// Consumes one staged connection fault for a write, if any.
+    fn take_connection_fault(&self) -> Option<ConnectionFault> {
+        let mut faults = locked(&self.inner.faults);
+        if faults.resets > 0 {
+            faults.resets -= 1;
+            faults.served.resets += 1;
+            return Some(ConnectionFault::Reset);
+        }
+        if faults.lost_replies > 0 {
+            faults.lost_replies -= 1;
+            faults.served.lost_replies += 1;
+            return Some(ConnectionFault::LostReply);
+        }
+        None
     }
 
     fn base_url(&self) -> String {

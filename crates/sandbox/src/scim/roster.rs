@@ -172,7 +172,7 @@ fn user_name_key(attributes: &Map<String, Value>) -> String {
         .to_lowercase()
 }
 
-fn new_id() -> String {
+pub(super) fn new_id() -> String {
     let seed = RandomState::new();
     let mut high = seed.build_hasher();
     high.write_u8(1);

@@ -106,11 +106,12 @@ async fn schemas_describe_the_user_and_the_enterprise_extension() {
 }
 
 #[tokio::test]
-async fn resource_types_offer_users_with_the_enterprise_extension() {
+async fn resource_types_offer_users_with_the_enterprise_extension_and_groups() {
     let platform = Platform::start().await;
     let list = platform.get("/ResourceTypes").await;
     assert_eq!(list.status, 200);
-    assert_eq!(list.body["totalResults"], json!(1));
+    assert_eq!(list.body["totalResults"], json!(2));
+    assert_eq!(list.body["Resources"][1]["endpoint"], json!("/Groups"));
     let user = &list.body["Resources"][0];
     assert_eq!(user["id"], json!("User"));
     assert_eq!(user["endpoint"], json!("/Users"));
@@ -126,8 +127,9 @@ async fn resource_types_offer_users_with_the_enterprise_extension() {
         single.body["meta"]["location"],
         json!(format!("{}/ResourceTypes/User", platform.base))
     );
+    assert_eq!(platform.get("/ResourceTypes/Group").await.status, 200);
     platform
-        .get("/ResourceTypes/Group")
+        .get("/ResourceTypes/Role")
         .await
         .assert_error(404, None);
 }

@@ -3,10 +3,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod discovery;
+mod groups;
 mod listing;
 mod patching;
 mod refusals;
 mod staging;
+mod trouble;
 mod users;
 
 use axum::Router;

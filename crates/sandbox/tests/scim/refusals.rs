@@ -274,7 +274,7 @@ async fn malformed_patches_are_400_and_change_nothing() {
 #[tokio::test]
 async fn unknown_endpoints_and_methods_are_scim_errors() {
     let platform = Platform::start().await;
-    platform.get("/Groups").await.assert_error(404, None);
+    platform.get("/Roles").await.assert_error(404, None);
     send(platform.request(Method::DELETE, "/Users"))
         .await
         .assert_error(405, None);
