@@ -135,7 +135,7 @@ async fn run(
 async fn main() {
     let folder = tempfile::tempdir().unwrap();
     let profile = Profile::parse(&format!(
-        "name = \"bench\"\n[entra]\ncloud = \"global\"\ntenant = \"school.example\"\nclient_id = \"535fb089-9ff3-47b6-9bfb-4f1264799865\"\n[scope]\ninclude_groups = [\"{GROUP}\"]\n[target]\nkind = \"csv\"\npath = \"out\"\nconcurrency = 16\n"
+        "name = \"bench\"\n[entra]\ncloud = \"global\"\ntenant = \"school.example\"\nclient_id = \"535fb089-9ff3-47b6-9bfb-4f1264799865\"\n[scope]\ninclude_groups = [\"{GROUP}\"]\n[target]\nkind = \"csv\"\npath = \"out\"\n[sync]\nconcurrency = 16\n"
     ))
     .unwrap();
     let mut store = Store::open(&folder.path().join("cache.sqlite3")).unwrap();

@@ -36,6 +36,9 @@ pub struct Profile {
     /// Limits that stop a sync from deactivating too many people.
     #[serde(default)]
     pub safety: SafetySettings,
+    /// How a sync writes (groups to push, writes in flight).
+    #[serde(default, skip_serializing_if = "SyncSettings::is_default")]
+    pub sync: SyncSettings,
 }
 
 /// Which cloud a profile signs in to.
@@ -125,6 +128,12 @@ pub struct TargetSettings {
     /// CSV only: the folder the files are written to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+}
+
+/// The `[sync]` table: how a sync writes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncSettings {
     /// Object IDs of Entra groups pushed to the platform as groups, their members kept in
     /// step (for platforms that give roles or departments by group).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -136,6 +145,21 @@ pub struct TargetSettings {
 
 fn default_concurrency() -> u16 {
     8
+}
+
+impl Default for SyncSettings {
+    fn default() -> SyncSettings {
+        SyncSettings {
+            push_groups: Vec::new(),
+            concurrency: default_concurrency(),
+        }
+    }
+}
+
+impl SyncSettings {
+    fn is_default(&self) -> bool {
+        *self == SyncSettings::default()
+    }
 }
 
 /// Which Entra attribute becomes the platform's user name.
@@ -310,6 +334,7 @@ impl Profile {
             target: None,
             mapping: MappingSettings::default(),
             safety: SafetySettings::default(),
+            sync: SyncSettings::default(),
         };
         let text = profile.to_toml()?;
         profile.check_values(&text)?;
@@ -488,28 +513,27 @@ impl Profile {
                 return Err(invalid(Some("mapping.custom"), source, message));
             }
         }
-        if let Some(target) = &self.target {
-            if target.concurrency == 0 || target.concurrency > 64 {
-                return Err(invalid(
-                    Some("target"),
-                    "concurrency",
-                    format!(
-                        "concurrency is {}; use a number from 1 to 64 (8 suits most platforms).",
-                        target.concurrency
-                    ),
-                ));
-            }
-            if target
-                .push_groups
-                .iter()
-                .any(|group| group.trim().is_empty())
-            {
-                return Err(invalid(
-                    Some("target"),
-                    "push_groups",
-                    "`push_groups` has an empty entry. Each entry is a group's Object ID from the Entra admin center.".into(),
-                ));
-            }
+        if self.sync.concurrency == 0 || self.sync.concurrency > 64 {
+            return Err(invalid(
+                Some("sync"),
+                "concurrency",
+                format!(
+                    "concurrency is {}; use a number from 1 to 64 (8 suits most platforms).",
+                    self.sync.concurrency
+                ),
+            ));
+        }
+        if self
+            .sync
+            .push_groups
+            .iter()
+            .any(|group| group.trim().is_empty())
+        {
+            return Err(invalid(
+                Some("sync"),
+                "push_groups",
+                "`push_groups` has an empty entry. Each entry is a group's Object ID from the Entra admin center.".into(),
+            ));
         }
         if self.safety.max_deactivation_percent > 100 {
             return Err(invalid(
@@ -822,11 +846,8 @@ max_deactivation_percent = 20
         let (line, message) = error_of(&with("[mapping.custom]\nofficeLocation = \"titel\""));
         assert_eq!(line, 25);
         assert!(message.contains("`titel` is not a SCIM path"), "{message}");
-        let (line, message) = error_of(&FULL.replace(
-            "url = \"https://lms.example.com/scim/v2\"",
-            "url = \"https://lms.example.com/scim/v2\"\nconcurrency = 0",
-        ));
-        assert_eq!(line, 20);
+        let (line, message) = error_of(&format!("{FULL}\n[sync]\nconcurrency = 0\n"));
+        assert_eq!(line, 29);
         assert!(message.contains("from 1 to 64"), "{message}");
     }
 

@@ -241,17 +241,14 @@ fn wanted_groups(
     in_scope: &HashSet<&str>,
     problems: &mut Vec<ReadProblem>,
 ) -> Vec<WantedGroup> {
-    let Some(target) = &profile.target else {
-        return Vec::new();
-    };
     let mut groups = Vec::new();
-    for id in &target.push_groups {
+    for id in &profile.sync.push_groups {
         let id = crate::directory::parse_group_ref(id).unwrap_or_else(|_| id.clone());
         let Some(group) = view.snapshot.groups.get(&id) else {
             problems.push(ReadProblem {
                 code: "push_group_not_in_scope".into(),
                 message: format!(
-                    "The group {id} in [target] push_groups is not among the groups read for the scope, so it is not pushed. Push only groups inside the include groups, or add it to [scope] include_groups."
+                    "The group {id} in [sync] push_groups is not among the groups read for the scope, so it is not pushed. Push only groups inside the include groups, or add it to [scope] include_groups."
                 ),
             });
             continue;
@@ -448,10 +445,7 @@ pub async fn run(
     } else {
         DryRun::No
     };
-    let concurrency = profile
-        .target
-        .as_ref()
-        .map_or(8, |target| usize::from(target.concurrency));
+    let concurrency = usize::from(profile.sync.concurrency);
     let mut applied = apply::apply(
         &plan,
         dry_run,

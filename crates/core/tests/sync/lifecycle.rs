@@ -320,7 +320,7 @@ async fn chosen_groups_are_pushed_with_their_members_kept_in_step() {
         .clone();
     let control = world.sandbox.control();
     let team = control.group_id(&team_name).unwrap();
-    world.profile.target.as_mut().unwrap().push_groups = vec![team.clone()];
+    world.profile.sync.push_groups = vec![team.clone()];
     let report = world.sync(Options::default()).await;
     assert_eq!(report.applied.groups, 1, "{:?}", report.errors);
     let in_team: Vec<String> = preview

@@ -7,4 +7,5 @@
 mod journal;
 mod lifecycle;
 mod safety;
+mod scim;
 mod support;
