@@ -1,6 +1,7 @@
 //! The sync engine at 100,000 people: a first sync, a no-op sync and a sync with 1% changed,
-//! from a cache of that size into the CSV target (so the numbers are the engine's own:
-//! scope, mapping, plan, guard, journal, ledger and the roster file), with peak memory.
+//! from a cache of that size into the CSV target (the engine's own cost: scope, mapping,
+//! plan, guard, journal, ledger and the roster file), then the same three into the
+//! sandbox's SCIM service over HTTP through the SCIM client; with peak memory.
 //! Run with `cargo bench -p rollcall-core --bench sync`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -17,9 +18,13 @@ use rollcall_core::graph::CancelToken;
 use rollcall_core::history::Trigger;
 use rollcall_core::ledger::Ledger;
 use rollcall_core::profile::Profile;
+use rollcall_core::secret::Secret;
 use rollcall_core::store::{DeltaLinks, Store};
 use rollcall_core::sync::{self, CacheView, SyncContext, SyncOptions, SyncReport};
+use rollcall_core::targets::Target;
 use rollcall_core::targets::csv::CsvTarget;
+use rollcall_core::targets::scim::ScimTarget;
+use rollcall_sandbox::{Dataset, Sandbox, SandboxOptions};
 
 const USERS: usize = 100_000;
 const GROUP: &str = "6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b";
@@ -91,7 +96,7 @@ async fn run(
     profile: &Profile,
     store: &mut Store,
     ledger: &Ledger,
-    target: &CsvTarget,
+    target: &dyn Target,
     snapshot: &DirectorySnapshot,
 ) -> (SyncReport, f64) {
     let started_at = chrono::Utc::now();
@@ -143,22 +148,54 @@ async fn main() {
     let target = CsvTarget::new(&folder.path().join("out"), Arc::new(SystemClock)).unwrap();
 
     let same = snapshot(None);
-    let (first, first_s) = run(&profile, &mut store, &ledger, &target, &same).await;
+    let changed = snapshot(Some(100));
+    three_runs(
+        "CSV", &profile, &mut store, &ledger, &target, &same, &changed,
+    )
+    .await;
+
+    let sandbox = Sandbox::start(SandboxOptions {
+        dataset: Dataset::Generated { users: 10, seed: 7 },
+        port: 0,
+    })
+    .await
+    .unwrap();
+    let info = sandbox.info();
+    let scim = ScimTarget::new(&info.scim_url, Secret::new(info.scim_token.clone())).unwrap();
+    let mut store = Store::open(&folder.path().join("cache-scim.sqlite3")).unwrap();
+    let ledger = Ledger::open(&folder.path().join("ledger-scim.sqlite3")).unwrap();
+    three_runs(
+        "SCIM", &profile, &mut store, &ledger, &scim, &same, &changed,
+    )
+    .await;
+    assert_eq!(sandbox.scim().user_count(), USERS);
+    println!("peak memory: {:.0} MB", peak_memory_mb());
+}
+
+async fn three_runs(
+    name: &str,
+    profile: &Profile,
+    store: &mut Store,
+    ledger: &Ledger,
+    target: &dyn Target,
+    same: &DirectorySnapshot,
+    changed: &DirectorySnapshot,
+) {
+    let (first, first_s) = run(profile, store, ledger, target, same).await;
     assert_eq!(first.applied.create, USERS, "{:?}", first.errors.first());
     println!(
-        "first sync: {USERS} people, {} creates, {} managers, {first_s:.1} s ({:.0} writes/s)",
+        "{name} first sync: {USERS} people, {} creates, {} managers, {first_s:.1} s ({:.0} writes/s)",
         first.applied.create,
         first.applied.managers,
         first.writes as f64 / first_s
     );
-    let (noop, noop_s) = run(&profile, &mut store, &ledger, &target, &same).await;
+    let (noop, noop_s) = run(profile, store, ledger, target, same).await;
     assert_eq!(noop.writes, 0);
-    println!("no-op sync: {} writes, {noop_s:.2} s", noop.writes);
-    let changed = snapshot(Some(100));
-    let (some, some_s) = run(&profile, &mut store, &ledger, &target, &changed).await;
+    println!("{name} no-op sync: {} writes, {noop_s:.2} s", noop.writes);
+    let (some, some_s) = run(profile, store, ledger, target, changed).await;
     println!(
-        "1% changed: {} updates, {} writes, {some_s:.2} s",
+        "{name} 1% changed: {} updates, {} writes, {some_s:.2} s",
         some.applied.update, some.writes
     );
-    println!("peak memory: {:.0} MB", peak_memory_mb());
+    println!("{name} peak memory so far: {:.0} MB", peak_memory_mb());
 }
