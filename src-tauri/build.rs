@@ -1,7 +1,7 @@
 //! Build script: lets tauri-build read tauri.conf.json and the capabilities and embed them,
 //! and declares the app's own commands so each must be allowed by a capability.
 
-/// The commands in src/commands.rs and src/reading.rs; each gets an `allow-<name>` permission.
+/// The commands in src/commands.rs; each gets an `allow-<name>` permission.
 const COMMANDS: &[&str] = &[
     "app_status",
     "check_inputs",

@@ -2,7 +2,8 @@
 
 mod commands;
 mod demo;
-mod reading;
+#[cfg(test)]
+mod parity;
 mod window;
 
 fn main() -> std::process::ExitCode {

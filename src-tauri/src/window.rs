@@ -7,13 +7,17 @@ use std::io::Write;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
+use rollcall_core::cloud::Cloud;
 use rollcall_core::data_dir::{DataDir, Mode};
+use rollcall_core::ops::{Endpoints, Workspace};
+use rollcall_core::secret::Keychain;
 use tauri::ipc::CapabilityBuilder;
 use tauri::{AppHandle, Manager, WebviewUrl, WebviewWindowBuilder};
 
 use crate::commands;
 use crate::demo::DemoTenant;
-use crate::reading;
 
 /// The label the capabilities in capabilities/main.json grant permissions to.
 const MAIN_WINDOW: &str = "main";
@@ -52,32 +56,15 @@ fn run(demo: bool, explicit_data_dir: Option<&Path>) -> Result<(), String> {
         config.identifier = format!("{}.demo", config.identifier);
     }
     let webview_dir = data_dir.webview();
-    let connections = commands::ConnectionStore::new(data_dir, demo);
+    let workspace = workspace(data_dir, tenant.as_ref())?;
     let app = build_reporting_panics(move || {
         tauri::Builder::default()
             .plugin(tauri_plugin_opener::init())
             .plugin(tauri_plugin_dialog::init())
             .manage(tenant)
-            .manage(connections)
-            .manage(reading::ReadControl::default())
-            .invoke_handler(tauri::generate_handler![
-                commands::app_status,
-                commands::check_inputs,
-                commands::find_tenant,
-                commands::portal_links,
-                commands::permission_needs,
-                commands::check_connection,
-                commands::save_connection,
-                commands::troubleshooting,
-                commands::demo_values,
-                reading::search_groups,
-                reading::resolve_group,
-                reading::read_preview,
-                reading::cancel_read,
-                reading::saved_scope,
-                reading::export_preview_csv,
-                reading::choose_export_file,
-            ])
+            .manage(workspace)
+            .manage(commands::ChosenExports::default())
+            .invoke_handler(commands::handler())
             .setup(move |app| {
                 if demo {
                     allow_demo_pages(app.handle())?;
@@ -89,6 +76,30 @@ fn run(demo: bool, explicit_data_dir: Option<&Path>) -> Result<(), String> {
     })?;
     app.run(|_, _| {});
     Ok(())
+}
+
+/// The keychain service demo runs file their secrets under, so demo entries never mix with
+/// real ones.
+pub const DEMO_KEYCHAIN_SERVICE: &str = "rollcall-demo";
+
+/// The engine's workspace the window's commands run in: the data folder, the OS keychain,
+/// and in demo mode the demo organisation's sign-in and Graph addresses, whatever cloud the
+/// wizard chooses.
+fn workspace(data_dir: DataDir, demo: Option<&DemoTenant>) -> Result<Workspace, String> {
+    let Some(tenant) = demo else {
+        return Ok(Workspace::new(data_dir, Arc::new(Keychain::new())));
+    };
+    let info = tenant.info();
+    let cloud = Cloud::custom(&info.authority_url, &info.graph_url).map_err(|error| {
+        format!(
+            "The demo organisation's addresses were refused: {error}. Restart Rollcall with --demo."
+        )
+    })?;
+    Ok(Workspace::new(
+        data_dir,
+        Arc::new(Keychain::with_service(DEMO_KEYCHAIN_SERVICE)),
+    )
+    .with_endpoints(Endpoints::Pinned(cloud)))
 }
 
 /// In demo mode the "admin center" and consent pages are served by the demo organisation on

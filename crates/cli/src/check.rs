@@ -3,17 +3,14 @@
 //! profile cannot be used at all.
 
 use std::io::Write;
-use std::path::Path;
 
 use clap::Args;
-use rollcall_core::check::{CheckOptions, CheckReport, check_profile};
+use rollcall_core::check::CheckReport;
 use rollcall_core::diagnosis::Severity;
-use rollcall_core::secret::{Keychain, SecretStore};
+use rollcall_core::ops::Workspace;
 
-use crate::profile::{load_profile, print};
+use crate::output::{answer, fail, worst};
 use crate::{EXIT_PROBLEMS, command_runtime, eprint_line};
-
-/// Exit status when the command ran and found problems.
 
 #[derive(Debug, Args)]
 pub(crate) struct CheckArgs {
@@ -24,49 +21,21 @@ pub(crate) struct CheckArgs {
     json: bool,
 }
 
-pub(crate) fn run(args: &CheckArgs, data_dir: Option<&Path>) -> u8 {
-    execute(
-        args,
-        data_dir,
-        &Keychain::new(),
-        &CheckOptions::default(),
-        &mut std::io::stdout(),
-    )
-}
-
-pub(crate) fn execute(
-    args: &CheckArgs,
-    data_dir: Option<&Path>,
-    secrets: &dyn SecretStore,
-    options: &CheckOptions,
-    out: &mut dyn Write,
-) -> u8 {
-    let profile = match load_profile(data_dir, &args.name) {
-        Ok(profile) => profile,
-        Err(status) => return status,
-    };
-    eprint_line(&format!("Checking the connection of \"{}\"…", profile.name));
+pub(crate) fn execute(args: &CheckArgs, ws: &Workspace, out: &mut dyn Write) -> u8 {
     let runtime = match command_runtime("the check") {
         Ok(runtime) => runtime,
         Err(status) => return status,
     };
-    let report = runtime.block_on(check_profile(&profile, secrets, options));
-    let text = if args.json {
-        match serde_json::to_string_pretty(&report) {
-            Ok(json) => json,
-            Err(error) => {
-                eprint_line(&format!("Could not write the result as JSON: {error}"));
-                return EXIT_PROBLEMS;
-            }
-        }
-    } else {
-        describe(&profile.name, &report)
-    };
-    let printed = print(out, &text);
-    if printed != 0 {
-        return printed;
+    eprint_line(&format!("Checking the connection of \"{}\"…", args.name));
+    match runtime.block_on(ws.check_profile(&args.name)) {
+        Ok(report) => worst(
+            answer(out, args.json, &report, |report| {
+                describe(&args.name, report)
+            }),
+            if report.ok { 0 } else { EXIT_PROBLEMS },
+        ),
+        Err(error) => fail(&error),
     }
-    if report.ok { 0 } else { EXIT_PROBLEMS }
 }
 
 /// The verdict in words.
@@ -131,7 +100,10 @@ mod tests {
     use std::sync::atomic::{AtomicU32, Ordering};
 
     use clap::Parser;
-    use rollcall_core::secret::{MemoryKeychain, Secret, SecretKind};
+    use std::sync::Arc;
+
+    use rollcall_core::data_dir::{DataDir, Mode};
+    use rollcall_core::secret::{Keychain, MemoryKeychain, Secret, SecretKind, SecretStore};
     use rollcall_sandbox::{Dataset, Faults, Sandbox, SandboxOptions};
 
     use super::*;
@@ -251,7 +223,11 @@ mod tests {
     }
 
     /// Runs `check NAME --json` through the real argument parser, capturing stdout.
-    fn check_json(dir: &TempDir, name: &str, secrets: &dyn SecretStore) -> (u8, serde_json::Value) {
+    fn check_json(
+        dir: &TempDir,
+        name: &str,
+        secrets: &Arc<MemoryKeychain>,
+    ) -> (u8, serde_json::Value) {
         let cli = Cli::try_parse_from([
             "rollcall",
             "--data-dir",
@@ -265,13 +241,9 @@ mod tests {
             panic!("not a check command");
         };
         let mut out = Vec::new();
-        let status = execute(
-            &args,
-            cli.data_dir.as_deref(),
-            secrets,
-            &CheckOptions::default(),
-            &mut out,
-        );
+        let data_dir = DataDir::resolve(cli.data_dir.as_deref(), Mode::Real).unwrap();
+        let ws = Workspace::new(data_dir, secrets.clone());
+        let status = execute(&args, &ws, &mut out);
         let json = serde_json::from_slice(&out).unwrap_or_else(|error| {
             panic!("not JSON ({error}): {}", String::from_utf8_lossy(&out))
         });
@@ -291,7 +263,7 @@ mod tests {
     fn json_names_each_problem_and_the_exit_status_follows() {
         let running = start();
         let dir = TempDir::new();
-        let keychain = MemoryKeychain::new();
+        let keychain = Arc::new(MemoryKeychain::new());
         for (name, secret) in import_profiles(&running, &dir, "") {
             keychain
                 .store(&name, SecretKind::Graph, &Secret::new(secret))
@@ -399,7 +371,8 @@ mod tests {
         };
         let mut piped = std::io::Cursor::new(format!("{secret}\n"));
         let keychain = Keychain::new();
-        let stored = crate::secret::execute(&args, cli.data_dir.as_deref(), &keychain, &mut piped);
+        let ws = crate::workspace(cli.data_dir.as_deref()).unwrap();
+        let stored = crate::secret::execute(&args, &ws, &mut piped);
         assert_eq!(
             stored, 0,
             "storing in the keychain failed; run the tests inside dbus-run-session with an unlocked gnome-keyring (see the README's test command)"

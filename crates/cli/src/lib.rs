@@ -4,21 +4,26 @@
 
 use std::ffi::OsString;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use rollcall_core::data_dir::{DataDir, Mode};
+use rollcall_core::ops::Workspace;
+use rollcall_core::secret::Keychain;
 
 mod check;
+mod output;
 mod preview;
 mod profile;
 mod sandbox;
 mod secret;
 
 /// Exit status when the command ran and found problems (or the computer failed it).
-pub const EXIT_PROBLEMS: u8 = 1;
+pub use rollcall_core::ops::EXIT_PROBLEMS;
 /// Exit status for bad usage or bad input (the map: 0 good, 1 problems found, 2 bad usage).
-pub const EXIT_USAGE: u8 = 2;
+pub use rollcall_core::ops::EXIT_USAGE;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -92,15 +97,57 @@ where
             data_dir: cli.data_dir,
         },
         Some(Command::Sandbox(args)) => Invocation::Exit(sandbox::run(&args)),
-        Some(Command::Profile(args)) => {
-            Invocation::Exit(profile::run(&args, cli.data_dir.as_deref()))
+        Some(command) => Invocation::Exit(match workspace(cli.data_dir.as_deref()) {
+            Ok(ws) => run_command(command, &ws),
+            Err(status) => status,
+        }),
+    }
+}
+
+/// Runs one command that works on the data folder, printing to stdout.
+fn run_command(command: Command, ws: &Workspace) -> u8 {
+    run_in_workspace(command, ws, &mut std::io::stdout())
+}
+
+fn run_in_workspace(command: Command, ws: &Workspace, out: &mut dyn Write) -> u8 {
+    match command {
+        Command::Sandbox(args) => sandbox::run(&args),
+        Command::Profile(args) => profile::execute(&args, ws, out),
+        Command::Secret(args) => secret::run(&args, ws),
+        Command::Check(args) => check::execute(&args, ws, out),
+        Command::Preview(args) => preview::execute(&args, ws, out),
+    }
+}
+
+/// Runs a headless command against a workspace the caller made (a test host with an
+/// in-memory keychain and an injected clock), writing its stdout to `out`. `--data-dir` is
+/// ignored: the workspace already names the data folder.
+pub fn run_in<I, T>(args: I, ws: &Workspace, out: &mut dyn Write) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    match Cli::try_parse_from(args) {
+        Ok(Cli {
+            command: Some(command),
+            ..
+        }) => run_in_workspace(command, ws, out),
+        Ok(_) => EXIT_USAGE,
+        Err(error) => {
+            let _ = error.print();
+            EXIT_USAGE
         }
-        Some(Command::Secret(args)) => {
-            Invocation::Exit(secret::run(&args, cli.data_dir.as_deref()))
-        }
-        Some(Command::Check(args)) => Invocation::Exit(check::run(&args, cli.data_dir.as_deref())),
-        Some(Command::Preview(args)) => {
-            Invocation::Exit(preview::run(&args, cli.data_dir.as_deref()))
+    }
+}
+
+/// The engine's workspace for a headless command: the data folder (`--data-dir`, or the
+/// usual place) and the OS keychain.
+fn workspace(data_dir: Option<&Path>) -> Result<Workspace, u8> {
+    match DataDir::resolve(data_dir, Mode::Real) {
+        Ok(dir) => Ok(Workspace::new(dir, Arc::new(Keychain::new()))),
+        Err(error) => {
+            eprint_line(&error.to_string());
+            Err(EXIT_USAGE)
         }
     }
 }

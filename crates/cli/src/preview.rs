@@ -4,20 +4,16 @@
 //! 1 when the read was incomplete or problems were found, 2 for bad usage.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Args;
-use rollcall_core::clock::SystemClock;
-use rollcall_core::data_dir::{DataDir, Mode};
-use rollcall_core::directory::{GroupScope, refresh};
-use rollcall_core::graph::GraphClient;
+use rollcall_core::graph::ReadProgress;
+use rollcall_core::ops::{ExportTo, ReadObserver, Workspace};
 use rollcall_core::preview::Preview;
-use rollcall_core::secret::{Keychain, SecretStore};
-use rollcall_core::store::Store;
 
-use crate::profile::{load_profile, print};
-use crate::{EXIT_PROBLEMS, EXIT_USAGE, command_runtime, eprint_line};
+use crate::output::{answer, fail, worst};
+use crate::{EXIT_PROBLEMS, command_runtime, eprint_line};
 
 #[derive(Debug, Args)]
 pub(crate) struct PreviewArgs {
@@ -31,121 +27,47 @@ pub(crate) struct PreviewArgs {
     csv: Option<PathBuf>,
 }
 
-pub(crate) fn run(args: &PreviewArgs, data_dir: Option<&Path>) -> u8 {
-    execute(args, data_dir, &Keychain::new(), &mut std::io::stdout())
+/// Progress on the terminal: stage, people, pages, time so far and time left.
+fn progress_line(progress: &ReadProgress) {
+    let left = progress
+        .time_left_ms
+        .map(|left| format!(", about {:.0} s left", (left as f64 / 1000.0).ceil()))
+        .unwrap_or_default();
+    eprint_line(&format!(
+        "{} — {} people, {} pages, {:.1} s{left}",
+        progress.stage,
+        progress.users,
+        progress.pages,
+        progress.elapsed_ms as f64 / 1000.0
+    ));
 }
 
-pub(crate) fn execute(
-    args: &PreviewArgs,
-    data_dir: Option<&Path>,
-    secrets: &dyn SecretStore,
-    out: &mut dyn Write,
-) -> u8 {
-    let profile = match load_profile(data_dir, &args.name) {
-        Ok(profile) => profile,
-        Err(status) => return status,
-    };
-    let scope = match GroupScope::from_settings(&profile.scope) {
-        Ok(scope) => scope,
-        Err(error) => {
-            eprint_line(&format!("The profile's [scope] cannot be used: {error}"));
-            return EXIT_USAGE;
-        }
-    };
-    let dir = match DataDir::resolve(data_dir, Mode::Real) {
-        Ok(dir) => dir,
-        Err(error) => {
-            eprint_line(&error.to_string());
-            return EXIT_USAGE;
-        }
-    };
-    let mut store = match Store::for_profile(&dir, &profile.name) {
-        Ok(store) => store,
-        Err(error) => {
-            eprint_line(&error.to_string());
-            return EXIT_PROBLEMS;
-        }
-    };
-    let clock = Arc::new(SystemClock);
-    let client = match GraphClient::for_profile(&profile, secrets, clock.clone()) {
-        Ok(client) => client.with_progress(Arc::new(|progress| {
-            let left = progress
-                .time_left_ms
-                .map(|left| format!(", about {:.0} s left", (left as f64 / 1000.0).ceil()))
-                .unwrap_or_default();
-            eprint_line(&format!(
-                "{} — {} people, {} pages, {:.1} s{left}",
-                progress.stage,
-                progress.users,
-                progress.pages,
-                progress.elapsed_ms as f64 / 1000.0
-            ));
-        })),
-        Err(message) => {
-            eprint_line(&format!(
-                "Rollcall cannot connect for \"{}\": {message}",
-                profile.name
-            ));
-            return EXIT_PROBLEMS;
-        }
-    };
+pub(crate) fn execute(args: &PreviewArgs, ws: &Workspace, out: &mut dyn Write) -> u8 {
     let runtime = match command_runtime("the read") {
         Ok(runtime) => runtime,
         Err(status) => return status,
     };
-    eprint_line(&format!("Reading the directory for \"{}\"…", profile.name));
-    match runtime.block_on(refresh(
-        &client,
-        &mut store,
-        &scope,
-        &profile.mapping,
-        clock,
-    )) {
-        Ok(report) => eprint_line(&format!(
-            "Read finished: {} requests, {:.1} s.",
-            report.requests,
-            report.elapsed_ms as f64 / 1000.0
-        )),
-        Err(error) => eprint_line(&format!(
-            "The read did not finish: {error} The preview below comes from the last complete read, if any."
-        )),
-    }
-    let preview = match Preview::from_store(&store, &scope, &profile.mapping) {
+    let observer = ReadObserver {
+        progress: Some(Arc::new(progress_line)),
+        ..ReadObserver::default()
+    };
+    eprint_line(&format!("Reading the directory for \"{}\"…", args.name));
+    let preview = match runtime.block_on(ws.read_preview(&args.name, None, observer)) {
         Ok(preview) => preview,
-        Err(error) => {
-            eprint_line(&error.to_string());
-            return EXIT_PROBLEMS;
-        }
+        Err(error) => return fail(&error),
     };
-    if let Some(path) = &args.csv
-        && let Err(error) = std::fs::write(path, preview.to_csv())
-    {
-        eprint_line(&format!(
-            "Could not write {}: {error}. Check that the folder exists and is writable.",
-            path.display()
-        ));
-        return EXIT_USAGE;
-    }
-    let text = if args.json {
-        match serde_json::to_string_pretty(&preview) {
-            Ok(json) => json,
-            Err(error) => {
-                eprint_line(&format!("Could not write the preview as JSON: {error}"));
-                return EXIT_PROBLEMS;
-            }
+    if let Some(path) = &args.csv {
+        let path = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+        if let Err(error) = ws.write_preview_csv(&args.name, &preview, &ExportTo::File(path)) {
+            return fail(&error);
         }
-    } else {
-        describe(&preview)
-    };
-    let printed = print(out, &text);
-    if printed != 0 {
-        return printed;
     }
-    if preview.complete && preview.problems.is_empty() {
+    let verdict = if preview.complete && preview.problems.is_empty() {
         0
     } else {
         EXIT_PROBLEMS
-    }
+    };
+    worst(answer(out, args.json, &preview, describe), verdict)
 }
 
 fn describe(preview: &Preview) -> String {
@@ -202,7 +124,11 @@ fn describe(preview: &Preview) -> String {
 
 #[cfg(test)]
 mod tests {
-    use rollcall_core::secret::{MemoryKeychain, Secret, SecretKind};
+    use std::path::Path;
+
+    use rollcall_core::data_dir::{DataDir, Mode};
+    use rollcall_core::ops::EXIT_USAGE;
+    use rollcall_core::secret::{MemoryKeychain, Secret, SecretKind, SecretStore};
     use rollcall_sandbox::{AppState, Dataset, Sandbox, SandboxOptions};
 
     use super::*;
@@ -271,7 +197,7 @@ mod tests {
             profile_text(&sandbox, &app.client_id, &include),
         )
         .unwrap();
-        let secrets = MemoryKeychain::new();
+        let secrets = Arc::new(MemoryKeychain::new());
         secrets
             .store(
                 "school",
@@ -286,7 +212,11 @@ mod tests {
             csv: Some(csv.clone()),
         };
         let mut out = Vec::new();
-        let status = execute(&args, Some(data.path()), &secrets, &mut out);
+        let ws = Workspace::new(
+            DataDir::at(data.path().to_path_buf(), Mode::Real),
+            secrets.clone(),
+        );
+        let status = execute(&args, &ws, &mut out);
         assert_eq!(status, 0, "{}", String::from_utf8_lossy(&out));
         let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(json["complete"], true);
@@ -303,9 +233,6 @@ mod tests {
             json: false,
             csv: None,
         };
-        assert_eq!(
-            execute(&missing, Some(data.path()), &secrets, &mut out),
-            EXIT_USAGE
-        );
+        assert_eq!(execute(&missing, &ws, &mut out), EXIT_USAGE);
     }
 }

@@ -1,7 +1,5 @@
 //! `rollcall sandbox`: runs the simulated tenant standalone and prints how to reach it.
 
-use std::io::Write;
-
 use clap::Args;
 use rollcall_sandbox::{Dataset, Sandbox, SandboxInfo, SandboxOptions};
 
@@ -67,11 +65,8 @@ async fn serve(args: &SandboxArgs) -> u8 {
     } else {
         describe(sandbox.info())
     };
-    let mut stdout = std::io::stdout();
-    if writeln!(stdout, "{text}")
-        .and_then(|()| stdout.flush())
-        .is_err()
-    {
+    // One line of JSON, so a script can read the first line while the sandbox keeps running.
+    if crate::output::print(&mut std::io::stdout(), &text) != 0 {
         return 1;
     }
     eprint_line("The sandbox is running. Press Ctrl+C to stop it.");

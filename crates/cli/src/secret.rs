@@ -2,14 +2,12 @@
 //! command line, where it would land in shell history) and stores it in the keychain. The value
 //! is never printed.
 
-use std::io::{BufRead, IsTerminal, Write};
-use std::path::Path;
+use std::io::{BufRead, IsTerminal};
 
 use clap::{Args, Subcommand, ValueEnum};
-use rollcall_core::credentials::parse_secret;
-use rollcall_core::secret::{Keychain, Secret, SecretKind, SecretStore};
+use rollcall_core::ops::{SecretTarget, Workspace};
 
-use crate::profile::load_profile;
+use crate::output::fail;
 use crate::{EXIT_USAGE, eprint_line};
 
 #[derive(Debug, Args)]
@@ -36,28 +34,30 @@ enum KindArg {
     Target,
 }
 
-impl From<KindArg> for SecretKind {
-    fn from(kind: KindArg) -> SecretKind {
-        match kind {
-            KindArg::Graph => SecretKind::Graph,
-            KindArg::Target => SecretKind::Target,
+impl KindArg {
+    fn target(self) -> SecretTarget {
+        match self {
+            KindArg::Graph => SecretTarget::Graph,
+            KindArg::Target => SecretTarget::Platform,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            KindArg::Graph => "graph",
+            KindArg::Target => "target",
         }
     }
 }
 
-pub(crate) fn run(args: &SecretArgs, data_dir: Option<&Path>) -> u8 {
+pub(crate) fn run(args: &SecretArgs, ws: &Workspace) -> u8 {
     let stdin = std::io::stdin();
     if !stdin.is_terminal() {
-        return execute(args, data_dir, &Keychain::new(), &mut stdin.lock());
+        return execute(args, ws, &mut stdin.lock());
     }
     // Typed at a terminal: read without echo, on every platform.
     match rpassword::prompt_password("Paste the secret and press Enter (it is not shown): ") {
-        Ok(typed) => execute(
-            args,
-            data_dir,
-            &Keychain::new(),
-            &mut std::io::Cursor::new(typed),
-        ),
+        Ok(typed) => execute(args, ws, &mut std::io::Cursor::new(typed)),
         Err(error) => {
             eprint_line(&format!(
                 "Could not read the secret from the terminal: {error}. Pipe it in instead, for example: printf '%s' \"$VALUE\" | rollcall secret set NAME graph"
@@ -67,55 +67,27 @@ pub(crate) fn run(args: &SecretArgs, data_dir: Option<&Path>) -> u8 {
     }
 }
 
-pub(crate) fn execute(
-    args: &SecretArgs,
-    data_dir: Option<&Path>,
-    store: &dyn SecretStore,
-    input: &mut dyn BufRead,
-) -> u8 {
+pub(crate) fn execute(args: &SecretArgs, ws: &Workspace, input: &mut dyn BufRead) -> u8 {
     let SecretAction::Set { name, kind } = &args.action;
-    let kind = SecretKind::from(*kind);
-    if let Err(status) = load_profile(data_dir, name) {
-        return status;
+    if let Err(error) = ws.profile(name) {
+        return fail(&error);
     }
     let mut line = String::new();
     if let Err(error) = input.read_line(&mut line) {
         eprint_line(&format!(
-            "Could not read the secret from standard input: {error}. Pipe it in, for example: printf '%s' \"$VALUE\" | rollcall secret set {name} {kind}"
+            "Could not read the secret from standard input: {error}. Pipe it in, for example: printf '%s' \"$VALUE\" | rollcall secret set {name} {}",
+            kind.as_str()
         ));
         return EXIT_USAGE;
     }
-    let secret = match kind {
-        SecretKind::Graph => match parse_secret(&line) {
-            Ok(secret) => secret,
-            Err(problem) => {
-                eprint_line(&format!("Nothing was stored. {problem}"));
-                return EXIT_USAGE;
-            }
-        },
-        SecretKind::Target => {
-            let value = line.trim();
-            if value.is_empty() {
-                eprint_line(
-                    "Nothing was stored: the token is empty. Copy the SCIM token your learning platform shows and pipe it in.",
-                );
-                return EXIT_USAGE;
-            }
-            Secret::new(value)
-        }
-    };
-    match store.store(name, kind, &secret) {
+    match ws.store_secret(name, kind.target(), &line) {
         Ok(()) => {
             eprint_line(&format!(
                 "Stored the {} secret of \"{name}\" in this computer's keychain.",
-                kind
+                kind.as_str()
             ));
-            let _ = std::io::stderr().flush();
             0
         }
-        Err(error) => {
-            eprint_line(&format!("Nothing was stored. {error}"));
-            1
-        }
+        Err(error) => fail(&error),
     }
 }

@@ -1,10 +1,17 @@
-//! Reading a 100,000-person tenant from the sandbox: full refresh, delta refresh with 1%
-//! changed, the reader's peak memory, requests made, and a full refresh with 100 ms latency
-//! per request against requests × 100 ms. Run with `cargo bench -p rollcall-core --bench reading`;
-//! set `ROLLCALL_BENCH_SKIP_LATENCY=1` to leave out the latency run.
+//! Reading 100,000-person tenants from the sandbox, in two shapes: a company (team groups
+//! of 200 under departments and divisions) and a school (classes of about 30 under seven
+//! year groups, staff teams of 30: 3,000+ groups). For each: full refresh, delta refresh
+//! with 1% changed, the reader's peak memory, requests made, and a full refresh with 100 ms
+//! latency per request. On the school, the full read is also compared in the same run with a
+//! bare client that only pages `transitiveMembers/microsoft.graph.user` of the same include
+//! group, on loopback and with 100 ms latency, and with today's group-by-group read on
+//! loopback. Run with `cargo bench -p rollcall-core --bench reading`; set
+//! `ROLLCALL_BENCH_SHAPES=school` (or `company`) to run one shape, and
+//! `ROLLCALL_BENCH_SKIP_LATENCY=1` to leave out the latency runs.
 //!
-//! The sandbox runs in a child process (this binary again, started with
-//! `ROLLCALL_BENCH_SANDBOX=1`), so the peak memory reported is the reader's own.
+//! Each shape is read in a child process of its own (this binary again, started with
+//! `ROLLCALL_BENCH_READ=<shape>`), and the sandbox runs in a grandchild (started with
+//! `ROLLCALL_BENCH_SANDBOX=<shape>`), so the peak memory reported is the reader's own.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -17,7 +24,7 @@ use rollcall_core::auth::AppSignIn;
 use rollcall_core::clock::SystemClock;
 use rollcall_core::cloud::Cloud;
 use rollcall_core::credentials::{TenantRef, parse_client_id};
-use rollcall_core::directory::{GroupScope, refresh};
+use rollcall_core::directory::{GroupScope, ReadPlan, refresh, refresh_with, user_select};
 use rollcall_core::graph::GraphClient;
 use rollcall_core::network::{HttpSettings, http_client};
 use rollcall_core::preview::Preview;
@@ -34,6 +41,10 @@ const USERS: usize = 100_000;
 const SERVE_SANDBOX: &str = "ROLLCALL_BENCH_SANDBOX";
 /// Set to leave out the full refresh with 100 ms latency per request.
 const SKIP_LATENCY: &str = "ROLLCALL_BENCH_SKIP_LATENCY";
+/// Set in a reader child process: the shape to read.
+const READ_SHAPE: &str = "ROLLCALL_BENCH_READ";
+/// The shapes to run, comma-separated (`company,school` when unset).
+const SHAPES: &str = "ROLLCALL_BENCH_SHAPES";
 
 fn peak_memory_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
@@ -46,6 +57,25 @@ fn peak_memory_mb() -> f64 {
                 .and_then(|kb| kb.parse::<f64>().ok())
         })
         .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// A client that prints when the read reaches the stage named `Saving`, so a run can tell
+/// reading from storing.
+fn timed_client(info: &SandboxInfo, label: &'static str) -> GraphClient {
+    let last = std::sync::Mutex::new(String::new());
+    client(info).with_progress(Arc::new(move |progress| {
+        let mut last = last.lock().unwrap();
+        if *last != progress.stage {
+            *last = progress.stage.clone();
+            if progress.stage == "Saving" {
+                println!(
+                    "  {label}: read in {:.2} s ({} requests), then saving",
+                    progress.elapsed_ms as f64 / 1000.0,
+                    progress.requests
+                );
+            }
+        }
+    }))
 }
 
 fn client(info: &SandboxInfo) -> GraphClient {
@@ -128,9 +158,9 @@ struct SandboxProcess {
 }
 
 impl SandboxProcess {
-    fn start() -> Self {
+    fn start(shape: &str) -> Self {
         let mut child = Command::new(std::env::current_exe().unwrap())
-            .env(SERVE_SANDBOX, "1")
+            .env(SERVE_SANDBOX, shape)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -153,19 +183,24 @@ impl Drop for SandboxProcess {
 }
 
 /// Child mode: serve a generated tenant until the parent closes stdin (or kills us).
-fn serve_sandbox() {
+fn serve_sandbox(shape: &str) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
+    let dataset = if shape == "school" {
+        Dataset::School {
+            users: USERS,
+            seed: 1,
+        }
+    } else {
+        Dataset::Generated {
+            users: USERS,
+            seed: 1,
+        }
+    };
     let sandbox = runtime
-        .block_on(Sandbox::start(SandboxOptions {
-            dataset: Dataset::Generated {
-                users: USERS,
-                seed: 1,
-            },
-            port: 0,
-        }))
+        .block_on(Sandbox::start(SandboxOptions { dataset, port: 0 }))
         .unwrap();
     eprintln!(
         "sandbox process with the tenant loaded (VmHWM): {:.0} MB",
@@ -180,18 +215,229 @@ fn serve_sandbox() {
 }
 
 fn main() {
-    if std::env::var_os(SERVE_SANDBOX).is_some() {
-        serve_sandbox();
+    if let Ok(shape) = std::env::var(SERVE_SANDBOX) {
+        serve_sandbox(&shape);
         return;
     }
-    let sandbox = SandboxProcess::start();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(run(&sandbox.info));
-    drop(runtime);
-    drop(sandbox);
+    if let Ok(shape) = std::env::var(READ_SHAPE) {
+        let sandbox = SandboxProcess::start(&shape);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        if shape == "school" {
+            runtime.block_on(run_school(&sandbox.info));
+        } else {
+            runtime.block_on(run(&sandbox.info));
+        }
+        drop(runtime);
+        drop(sandbox);
+        return;
+    }
+    let shapes = std::env::var(SHAPES).unwrap_or_else(|_| "company,school".into());
+    for shape in shapes.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        println!("== {shape} tenant, {USERS} people ==");
+        let status = Command::new(std::env::current_exe().unwrap())
+            .env(READ_SHAPE, shape)
+            .status()
+            .unwrap();
+        assert!(status.success(), "the {shape} run failed");
+    }
+}
+
+/// Pages `transitiveMembers/microsoft.graph.user` of `group` and nothing else: the least
+/// any read of that group's people can do. Returns the time, requests and people.
+async fn bare_read(info: &SandboxInfo, group: &str) -> (Duration, u64, usize) {
+    let bare = client(info);
+    let select = user_select(&MappingSettings::default());
+    let url = bare.url(
+        &format!("groups/{group}/transitiveMembers/microsoft.graph.user"),
+        &[("$select", &select), ("$top", "999")],
+    );
+    let started = Instant::now();
+    let mut people = 0;
+    bare.each_page(url, true, "the people of the group", |items| {
+        people += items.len();
+        Ok(())
+    })
+    .await
+    .unwrap();
+    (started.elapsed(), bare.stats().requests, people)
+}
+
+/// The school: batched full read against the bare client, on loopback and with 100 ms
+/// latency; today's group-by-group read on loopback; delta with 1% changed; peak memory.
+async fn run_school(info: &SandboxInfo) {
+    println!(
+        "reader process before reading (VmHWM): {:.0} MB",
+        peak_memory_mb()
+    );
+    let control = Control {
+        http: reqwest::Client::new(),
+        url: info.control_url.clone(),
+    };
+    let whole_school = info
+        .groups
+        .iter()
+        .find(|group| group.name == "Whole School")
+        .unwrap()
+        .id
+        .clone();
+    let scope = GroupScope {
+        include: vec![whole_school.clone()],
+        exclude: Vec::new(),
+        nested: true,
+        guests: false,
+    };
+    let mapping = MappingSettings::default();
+    let folder = tempfile::tempdir().unwrap();
+
+    // The bare client first, so both reads meet a sandbox that has seen the group once.
+    let (warm_time, _, _) = bare_read(info, &whole_school).await;
+    let mut store = Store::open(&folder.path().join("school.sqlite3")).unwrap();
+    control.reset_counters().await;
+    let full_client = timed_client(info, "batched");
+    let started = Instant::now();
+    let full = refresh(
+        &full_client,
+        &mut store,
+        &scope,
+        &mapping,
+        Arc::new(SystemClock),
+    )
+    .await
+    .unwrap();
+    let full_time = started.elapsed();
+    let counters = control.counters().await;
+    let after_refresh = peak_memory_mb();
+    let preview_started = Instant::now();
+    let preview = Preview::from_store(&store, &scope, &mapping).unwrap();
+    let preview_time = preview_started.elapsed();
+    let after_preview = peak_memory_mb();
+    let (bare_time, bare_requests, bare_people) = bare_read(info, &whole_school).await;
+    println!(
+        "batched full refresh: {:.2} s, {} requests ({} batches holding {} reads; {} pages), {} people stored, {} in scope; preview built in {:.2} s",
+        full_time.as_secs_f64(),
+        full.requests,
+        counters.kind("batch"),
+        counters
+            .by_kind
+            .iter()
+            .filter(|(kind, _)| !kind.starts_with("fault")
+                && *kind != "batch"
+                && *kind != "control"
+                && *kind != "token")
+            .map(|(_, n)| n)
+            .sum::<u64>(),
+        full.pages,
+        full.users,
+        preview.totals.matched,
+        preview_time.as_secs_f64()
+    );
+    println!(
+        "bare client (transitiveMembers/microsoft.graph.user of Whole School): {:.2} s, {bare_requests} requests, {bare_people} people (first, warming run: {:.2} s); ratio full ÷ bare {:.2}",
+        bare_time.as_secs_f64(),
+        warm_time.as_secs_f64(),
+        full_time.as_secs_f64() / bare_time.as_secs_f64()
+    );
+    println!(
+        "reader's peak memory (VmHWM): {after_refresh:.0} MB after the full refresh, {after_preview:.0} MB after the preview"
+    );
+
+    // 1% of the people in scope change department.
+    let changed: Vec<String> = preview
+        .users
+        .iter()
+        .step_by(100)
+        .map(|user| user.id.clone())
+        .collect();
+    drop(preview);
+    let reorganised = UserChanges {
+        department: Some("Reorganised".into()),
+        ..UserChanges::default()
+    };
+    for id in &changed {
+        control.update_user(id, &reorganised).await;
+    }
+    control.reset_counters().await;
+    let delta_client = client(info);
+    let started = Instant::now();
+    let delta = refresh(
+        &delta_client,
+        &mut store,
+        &scope,
+        &mapping,
+        Arc::new(SystemClock),
+    )
+    .await
+    .unwrap();
+    println!(
+        "delta refresh ({} changed): {:.2} s, {} requests ({} pages), kind {:?}",
+        changed.len(),
+        started.elapsed().as_secs_f64(),
+        delta.requests,
+        delta.pages,
+        delta.kind
+    );
+
+    // Today's way, group by group, on loopback.
+    let mut today_store = Store::open(&folder.path().join("today.sqlite3")).unwrap();
+    let today_client = client(info);
+    let started = Instant::now();
+    let today = refresh_with(
+        &today_client,
+        &mut today_store,
+        &scope,
+        &mapping,
+        Arc::new(SystemClock),
+        ReadPlan::GroupByGroup,
+    )
+    .await
+    .unwrap();
+    let today_time = started.elapsed();
+    println!(
+        "group-by-group full refresh (today's way): {:.2} s, {} requests; ratio to bare {:.2}; batched makes {:.1}% of its requests",
+        today_time.as_secs_f64(),
+        today.requests,
+        today_time.as_secs_f64() / bare_time.as_secs_f64(),
+        100.0 * full.requests as f64 / today.requests as f64
+    );
+
+    if std::env::var_os(SKIP_LATENCY).is_some() {
+        println!("runs with 100 ms latency: left out ({SKIP_LATENCY} is set)");
+        return;
+    }
+    control
+        .set_faults(&Faults {
+            latency_ms: 100,
+            ..Faults::default()
+        })
+        .await;
+    let (slow_bare, slow_bare_requests, _) = bare_read(info, &whole_school).await;
+    let mut slow_store = Store::open(&folder.path().join("slow.sqlite3")).unwrap();
+    let slow_client = timed_client(info, "batched, 100 ms latency");
+    let started = Instant::now();
+    let slow = refresh(
+        &slow_client,
+        &mut slow_store,
+        &scope,
+        &mapping,
+        Arc::new(SystemClock),
+    )
+    .await
+    .unwrap();
+    let slow_time = started.elapsed();
+    println!(
+        "with 100 ms latency: batched full refresh {:.2} s ({} requests), bare client {:.2} s ({slow_bare_requests} requests); ratio {:.2}",
+        slow_time.as_secs_f64(),
+        slow.requests,
+        slow_bare.as_secs_f64(),
+        slow_time.as_secs_f64() / slow_bare.as_secs_f64()
+    );
+    println!(
+        "reader's peak memory at the end (VmHWM): {:.0} MB",
+        peak_memory_mb()
+    );
 }
 
 async fn run(info: &SandboxInfo) {
@@ -290,6 +536,26 @@ async fn run(info: &SandboxInfo) {
     println!(
         "reader's peak memory after the delta refresh (VmHWM): {:.0} MB",
         peak_memory_mb()
+    );
+
+    // Today's way, group by group, on loopback, for comparison.
+    let mut today_store = Store::open(&folder.path().join("today.sqlite3")).unwrap();
+    let today_client = client(info);
+    let started = Instant::now();
+    let today = refresh_with(
+        &today_client,
+        &mut today_store,
+        &scope,
+        &mapping,
+        Arc::new(SystemClock),
+        ReadPlan::GroupByGroup,
+    )
+    .await
+    .unwrap();
+    println!(
+        "group-by-group full refresh (today's way): {:.2} s, {} requests",
+        started.elapsed().as_secs_f64(),
+        today.requests
     );
 
     if std::env::var_os(SKIP_LATENCY).is_some() {

@@ -182,20 +182,26 @@ impl TokenSource {
                 .set_client_secret(ClientSecret::new(self.sign_in.secret.expose().to_string()))
                 .set_auth_type(AuthType::RequestBody)
                 .set_token_uri(token_url);
-        // oauth2 drops the HTTP status when an error body is not JSON; keep it here.
-        let last_status: Mutex<Option<u16>> = Mutex::new(None);
-        let http = &self.http;
-        let status_slot = &last_status;
-        let send = move |request: HttpRequest| async move {
-            let response: Result<HttpResponse, HttpClientError<reqwest::Error>> =
-                http.call(request).await;
-            if let Ok(answer) = &response {
-                *status_slot
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner) =
-                    Some(answer.status().as_u16());
+        // oauth2 drops the HTTP status when an error body is not JSON; keep it here. The
+        // request future owns what it uses (a clone of the client, a shared slot), so the
+        // futures of every operation that signs in stay `Send` without borrowed state.
+        let last_status: Arc<Mutex<Option<u16>>> = Arc::new(Mutex::new(None));
+        let http = self.http.clone();
+        let status_slot = last_status.clone();
+        let send = move |request: HttpRequest| {
+            let http = http.clone();
+            let status_slot = status_slot.clone();
+            async move {
+                let response: Result<HttpResponse, HttpClientError<reqwest::Error>> =
+                    http.call(request).await;
+                if let Ok(answer) = &response {
+                    *status_slot
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                        Some(answer.status().as_u16());
+                }
+                response
             }
-            response
         };
         let started = self.clock.now();
         let result = client

@@ -1,5 +1,6 @@
-//! Microsoft Graph reads for the directory: one request at a time with `$select`, every
-//! `@odata.nextLink` followed, delta rounds, 429 honoured with its `Retry-After`, 5xx,
+//! Microsoft Graph reads for the directory: requests with `$select`, alone or up to 20 in a
+//! JSON batch (`$batch`), every `@odata.nextLink` followed, delta rounds, 429 honoured with
+//! its `Retry-After` (holding every request in flight), 5xx,
 //! timeouts and dropped connections retried with exponential backoff and jitter, a token
 //! renewed once when Graph says it expired, and pacing that keeps under the identity
 //! service's resource-unit budget. It fetches what it is asked for and never decides who is
@@ -192,11 +193,15 @@ pub struct RequestStats {
 
 /// A token bucket of resource units, refilled over 10 seconds (§7.3 of Graph's throttling
 /// limits): a request that would overdraw it waits until enough units are back.
+/// After a 429 every request waits out the `Retry-After`, not only the one refused: with
+/// several requests in flight, a throttled read slows down as a whole.
 #[derive(Debug)]
 struct Pacer {
     per_ten_seconds: f64,
     level: f64,
     updated: Instant,
+    /// No request starts before this (set by a 429's `Retry-After`).
+    held_until: Option<Instant>,
 }
 
 impl Pacer {
@@ -205,6 +210,7 @@ impl Pacer {
             per_ten_seconds,
             level: per_ten_seconds,
             updated: Instant::now(),
+            held_until: None,
         }
     }
 
@@ -216,10 +222,21 @@ impl Pacer {
         self.level = (self.level + elapsed * rate).min(self.per_ten_seconds);
         self.updated = now;
         self.level -= units;
+        let held = self
+            .held_until
+            .map_or(Duration::ZERO, |until| until.saturating_duration_since(now));
         if self.level >= 0.0 {
-            Duration::ZERO
+            held
         } else {
-            Duration::from_secs_f64(-self.level / rate)
+            Duration::from_secs_f64(-self.level / rate).max(held)
+        }
+    }
+
+    /// Holds every request for `duration` from now.
+    fn hold(&mut self, duration: Duration) {
+        let until = Instant::now() + duration;
+        if self.held_until.is_none_or(|held| held < until) {
+            self.held_until = Some(until);
         }
     }
 }
@@ -510,6 +527,11 @@ impl GraphClient {
         self.counters.users.fetch_add(users, Ordering::Relaxed);
     }
 
+    /// Sends a progress report now (after answers that arrived in a batch).
+    pub fn report_progress(&self) {
+        self.report();
+    }
+
     fn report(&self) {
         if let Some(progress) = &self.progress {
             let requests = self.counters.requests.load(Ordering::Relaxed);
@@ -570,7 +592,13 @@ impl GraphClient {
 
     /// Reads one page of a collection.
     pub async fn page(&self, url: &str, eventual: bool, what: &str) -> Result<Page, GraphError> {
-        let mut json = self.get_json(url, eventual, what).await?;
+        let json = self.get_json(url, eventual, what).await?;
+        self.page_of(json, what)
+    }
+
+    /// A page of a collection from an answer already received (inside a batch), counted
+    /// as a page read.
+    pub fn page_of(&self, mut json: Value, what: &str) -> Result<Page, GraphError> {
         let text =
             |json: &Value, key: &str| json.get(key).and_then(Value::as_str).map(str::to_string);
         let next_link = text(&json, "@odata.nextLink");
@@ -637,6 +665,206 @@ impl GraphClient {
 
     async fn get(&self, url: &str, eventual: bool, what: &str) -> Result<Vec<u8>, GraphError> {
         let units = f64::from(request_cost(url));
+        self.send(reqwest::Method::GET, url, None, eventual, units, what)
+            .await
+    }
+
+    /// Reads up to [`BATCH_LIMIT`] documents in one round trip (`POST /$batch`). Each read
+    /// is treated as it would be on its own: a 429 waits its `Retry-After` (and holds every
+    /// other request meanwhile), a 5xx is retried with backoff, both up to the same number of
+    /// attempts; a 404, 403 or 410 becomes the same error a plain read gives. Reads that
+    /// need another attempt go out again together. The answers come back in the order of
+    /// `reads`: the JSON body, or a text body as a JSON string.
+    pub async fn batch(&self, reads: &[BatchRead]) -> Vec<Result<Value, GraphError>> {
+        let mut results: Vec<Option<Result<Value, GraphError>>> = vec![None; reads.len()];
+        let mut attempts = vec![0u32; reads.len()];
+        let mut pending: Vec<usize> = (0..reads.len()).collect();
+        let address = format!("{}/v1.0/$batch", self.graph_url);
+        while !pending.is_empty() {
+            let mut units = 0.0;
+            let requests: Vec<Value> = pending
+                .iter()
+                .map(|&index| {
+                    let read = &reads[index];
+                    attempts[index] += 1;
+                    units += f64::from(request_cost(&read.url));
+                    let mut request = serde_json::json!({
+                        "id": index.to_string(),
+                        "method": "GET",
+                        "url": relative_url(&read.url),
+                    });
+                    if read.eventual {
+                        request["headers"] = serde_json::json!({"ConsistencyLevel": "eventual"});
+                    }
+                    request
+                })
+                .collect();
+            let body = serde_json::json!({ "requests": requests });
+            let answer = self
+                .send(
+                    reqwest::Method::POST,
+                    &address,
+                    Some(&body),
+                    false,
+                    units,
+                    "a batch of reads",
+                )
+                .await
+                .and_then(|bytes| {
+                    serde_json::from_slice::<Value>(&bytes).map_err(|error| {
+                        GraphError::Unreadable {
+                            what: "a batch of reads".into(),
+                            detail: error.to_string(),
+                        }
+                    })
+                });
+            let mut answer = match answer {
+                Ok(answer) => answer,
+                Err(error) => {
+                    for &index in &pending {
+                        results[index] = Some(Err(error.clone()));
+                    }
+                    break;
+                }
+            };
+            let mut again = Vec::new();
+            let mut pause = Duration::ZERO;
+            let mut throttled = false;
+            let responses = match answer.get_mut("responses").map(Value::take) {
+                Some(Value::Array(responses)) => responses,
+                _ => Vec::new(),
+            };
+            let mut answered = vec![false; reads.len()];
+            for mut response in responses {
+                let Some(index) = response
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .and_then(|id| id.parse::<usize>().ok())
+                    .filter(|index| pending.contains(index))
+                else {
+                    continue;
+                };
+                answered[index] = true;
+                let read = &reads[index];
+                let status = response
+                    .get("status")
+                    .and_then(Value::as_u64)
+                    .and_then(|status| u16::try_from(status).ok())
+                    .unwrap_or(0);
+                let header = |name: &str| {
+                    response
+                        .get("headers")
+                        .and_then(Value::as_object)
+                        .and_then(|headers| {
+                            headers
+                                .iter()
+                                .find(|(key, _)| key.eq_ignore_ascii_case(name))
+                                .and_then(|(_, value)| value.as_str())
+                                .map(str::to_string)
+                        })
+                };
+                let retry_after = header("retry-after").as_deref().and_then(parse_retry_after);
+                let location = header("location");
+                let body = response
+                    .get_mut("body")
+                    .map(Value::take)
+                    .unwrap_or(Value::Null);
+                if (200..300).contains(&status) {
+                    results[index] = Some(Ok(body));
+                    continue;
+                }
+                let failure = match status {
+                    429 => Failure::Throttled(retry_after),
+                    500 | 502 | 503 | 504 => Failure::Unavailable(status, retry_after),
+                    _ => {
+                        let bytes = serde_json::to_vec(&body).unwrap_or_default();
+                        let (code, message) = error_parts(&bytes, status);
+                        results[index] = Some(Err(final_error(
+                            status, &read.what, code, message, location,
+                        )));
+                        continue;
+                    }
+                };
+                match self.retry_pause(failure, attempts[index]) {
+                    Ok(wait) => {
+                        throttled |= status == 429;
+                        pause = pause.max(wait);
+                        again.push(index);
+                    }
+                    Err(error) => results[index] = Some(Err(error)),
+                }
+            }
+            // A read the batch did not answer goes out again, like a dropped connection.
+            for &index in &pending {
+                if !answered[index] {
+                    let failure = Failure::Network("the batch answer left this read out".into());
+                    match self.retry_pause(failure, attempts[index]) {
+                        Ok(wait) => {
+                            pause = pause.max(wait);
+                            again.push(index);
+                        }
+                        Err(error) => results[index] = Some(Err(error)),
+                    }
+                }
+            }
+            if throttled {
+                self.pacer
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .hold(pause);
+            }
+            self.wait(pause).await;
+            pending = again;
+            if !pending.is_empty()
+                && let Err(error) = self.check_cancelled()
+            {
+                for &index in &pending {
+                    results[index] = Some(Err(error.clone()));
+                }
+                break;
+            }
+        }
+        results
+            .into_iter()
+            .map(|result| result.unwrap_or(Err(GraphError::Cancelled)))
+            .collect()
+    }
+
+    /// How long to wait before another attempt after `failure` on attempt `attempts`, or
+    /// the error to give up with when the attempts are spent. Counts the retry.
+    fn retry_pause(&self, failure: Failure, attempts: u32) -> Result<Duration, GraphError> {
+        if attempts >= self.policy.max_attempts {
+            return Err(match failure {
+                Failure::Network(detail) => GraphError::Network { attempts, detail },
+                Failure::Throttled(_) => GraphError::Throttled { attempts },
+                Failure::Unavailable(status, _) => GraphError::Unavailable { attempts, status },
+            });
+        }
+        self.counters.retries.fetch_add(1, Ordering::Relaxed);
+        Ok(match failure {
+            Failure::Throttled(retry_after) => {
+                self.counters.throttled.fetch_add(1, Ordering::Relaxed);
+                retry_after
+                    .map(|after| after.min(self.policy.max_retry_after))
+                    .unwrap_or_else(|| self.backoff(attempts))
+            }
+            Failure::Unavailable(_, Some(after)) => after
+                .min(self.policy.max_retry_after)
+                .max(self.backoff(attempts)),
+            Failure::Unavailable(_, None) | Failure::Network(_) => self.backoff(attempts),
+        })
+    }
+
+    /// Sends one request with retries, pacing and one token renewal; the body of a 2xx.
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        json: Option<&Value>,
+        eventual: bool,
+        units: f64,
+        what: &str,
+    ) -> Result<Vec<u8>, GraphError> {
         let mut attempts: u32 = 0;
         let mut renewed = false;
         loop {
@@ -653,9 +881,15 @@ impl GraphClient {
                 .current()
                 .await
                 .map_err(|error| GraphError::Token(token_text(&error)))?;
-            let mut request = self.http.get(url).bearer_auth(token.bearer());
+            let mut request = self
+                .http
+                .request(method.clone(), url)
+                .bearer_auth(token.bearer());
             if eventual {
                 request = request.header("ConsistencyLevel", "eventual");
+            }
+            if let Some(json) = json {
+                request = request.json(json);
             }
             self.counters.requests.fetch_add(1, Ordering::Relaxed);
             let failure = match request.send().await {
@@ -690,57 +924,75 @@ impl GraphClient {
                                 }
                                 429 => Failure::Throttled(retry_after),
                                 500 | 502 | 503 | 504 => Failure::Unavailable(status, retry_after),
-                                410 => return Err(GraphError::DeltaExpired { location }),
-                                404 => {
-                                    return Err(GraphError::NotFound {
-                                        what: what.to_string(),
-                                        code,
-                                        message,
-                                    });
-                                }
-                                401 | 403 => {
-                                    return Err(GraphError::Refused {
-                                        what: what.to_string(),
-                                        status,
-                                        code,
-                                        message,
-                                    });
-                                }
                                 _ => {
-                                    return Err(GraphError::Rejected {
-                                        what: what.to_string(),
-                                        status,
-                                        code,
-                                        message,
-                                    });
+                                    return Err(final_error(status, what, code, message, location));
                                 }
                             }
                         }
                     }
                 }
             };
-            if attempts >= self.policy.max_attempts {
-                return Err(match failure {
-                    Failure::Network(detail) => GraphError::Network { attempts, detail },
-                    Failure::Throttled(_) => GraphError::Throttled { attempts },
-                    Failure::Unavailable(status, _) => GraphError::Unavailable { attempts, status },
-                });
+            let throttled = matches!(failure, Failure::Throttled(_));
+            let pause = self.retry_pause(failure, attempts)?;
+            if throttled {
+                self.pacer
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .hold(pause);
             }
-            self.counters.retries.fetch_add(1, Ordering::Relaxed);
-            let pause = match failure {
-                Failure::Throttled(retry_after) => {
-                    self.counters.throttled.fetch_add(1, Ordering::Relaxed);
-                    retry_after
-                        .map(|after| after.min(self.policy.max_retry_after))
-                        .unwrap_or_else(|| self.backoff(attempts))
-                }
-                Failure::Unavailable(_, Some(after)) => after
-                    .min(self.policy.max_retry_after)
-                    .max(self.backoff(attempts)),
-                Failure::Unavailable(_, None) | Failure::Network(_) => self.backoff(attempts),
-            };
             self.wait(pause).await;
         }
+    }
+}
+
+/// One read inside a JSON batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchRead {
+    /// The absolute address, as [`GraphClient::url`] makes it or a next link gives it.
+    pub url: String,
+    /// Sends `ConsistencyLevel: eventual` (casts, `$count`, `$search`).
+    pub eventual: bool,
+    /// What is read, for messages.
+    pub what: String,
+}
+
+/// The most reads one `$batch` may carry.
+pub const BATCH_LIMIT: usize = 20;
+
+/// A batch names its reads relative to the version (`/groups/…`), not by full address.
+fn relative_url(url: &str) -> &str {
+    url.find("/v1.0/")
+        .map_or(url, |at| &url[at + "/v1.0".len()..])
+}
+
+/// The error for an answer that is neither a success nor worth another attempt.
+fn final_error(
+    status: u16,
+    what: &str,
+    code: String,
+    message: String,
+    location: Option<String>,
+) -> GraphError {
+    let what = what.to_string();
+    match status {
+        410 => GraphError::DeltaExpired { location },
+        404 => GraphError::NotFound {
+            what,
+            code,
+            message,
+        },
+        401 | 403 => GraphError::Refused {
+            what,
+            status,
+            code,
+            message,
+        },
+        _ => GraphError::Rejected {
+            what,
+            status,
+            code,
+            message,
+        },
     }
 }
 

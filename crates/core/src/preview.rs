@@ -139,7 +139,9 @@ impl Preview {
         mapping: &MappingSettings,
     ) -> Result<Preview, StoreError> {
         let status = store.status()?;
-        let snapshot = store.snapshot()?;
+        let mut snapshot = store.snapshot()?;
+        // The preview is built without holding the snapshot twice: what needs the whole
+        // snapshot is worked out first, then each person in scope is moved out of it.
         let result = evaluate(&snapshot, scope);
         let in_scope: HashSet<&str> = result
             .matched
@@ -159,16 +161,37 @@ impl Preview {
             }
             *username_count.entry(fold(username)).or_insert(0) += 1;
         }
+        let manager_outside: Vec<bool> = result
+            .matched
+            .iter()
+            .map(|matched| {
+                matched
+                    .user
+                    .manager_id
+                    .as_deref()
+                    .is_some_and(|manager| !in_scope.contains(manager))
+            })
+            .collect();
         let mut totals = Totals {
             excluded: result.excluded,
             guests_left_out: result.guests_left_out,
             ..Totals::default()
         };
-        let mut users = Vec::with_capacity(result.matched.len());
-        for (matched, (username, email, missing_employee_id)) in
-            result.matched.into_iter().zip(identities)
+        let skipped = result.skipped;
+        let problems = result.problems;
+        let matched: Vec<(String, Vec<Vec<String>>)> = result
+            .matched
+            .into_iter()
+            .map(|matched| (matched.user.id.clone(), matched.paths))
+            .collect();
+        snapshot.groups.clear();
+        let mut users = Vec::with_capacity(matched.len());
+        for (((id, paths), (username, email, missing_employee_id)), outside) in
+            matched.into_iter().zip(identities).zip(manager_outside)
         {
-            let user = matched.user;
+            let Some(user) = snapshot.users.remove(&id) else {
+                continue;
+            };
             let guest = user.is_guest();
             let mut warnings = Vec::new();
             match &user.mail {
@@ -188,11 +211,7 @@ impl Preview {
             if username_count.get(&fold(&username)).copied().unwrap_or(0) > 1 {
                 warnings.push(Warning::DuplicateUsername);
             }
-            if user
-                .manager_id
-                .as_deref()
-                .is_some_and(|manager| !in_scope.contains(manager))
-            {
+            if outside {
                 warnings.push(Warning::ManagerOutsideScope);
             }
             totals.matched += 1;
@@ -211,31 +230,32 @@ impl Preview {
                     .or_insert(0) += 1;
             }
             users.push(PreviewUser {
-                id: user.id.clone(),
-                user_principal_name: user.user_principal_name.clone(),
-                mail: user.mail.clone(),
-                display_name: user.display_name.clone(),
+                id: user.id,
+                user_principal_name: user.user_principal_name,
+                mail: user.mail,
+                display_name: user.display_name,
                 enabled: user.enabled,
                 kind: if guest {
                     UserKind::Guest
                 } else {
                     UserKind::Member
                 },
-                paths: matched.paths,
+                paths,
                 warnings,
                 username,
                 email,
-                manager_id: user.manager_id.clone(),
-                department: user.department.clone(),
+                manager_id: user.manager_id,
+                department: user.department,
             });
         }
+        drop(snapshot);
         let complete = status.as_ref().is_some_and(|status| status.complete);
         Ok(Preview {
             complete,
             users,
             totals,
-            skipped: result.skipped,
-            problems: result.problems,
+            skipped,
+            problems,
             read_error: status.as_ref().and_then(|status| {
                 (!status.complete).then(|| {
                     status

@@ -13,9 +13,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use crate::data_dir::DataDir;
-use crate::directory::{
-    DirectorySnapshot, GroupRecord, Member, MemberKind, UserDetails, UserRecord,
-};
+pub use crate::records::ReadProblem;
+use crate::records::{DirectorySnapshot, GroupRecord, Member, MemberKind, UserDetails, UserRecord};
 
 /// The schema this code writes; older files are migrated up to it on open.
 pub const SCHEMA_VERSION: i64 = 3;
@@ -148,14 +147,6 @@ pub struct ReadStatus {
     /// Why the last read did not finish, when it did not.
     pub message: Option<String>,
     pub requests: u64,
-}
-
-/// A problem found while reading, kept with the snapshot (for example a scope group that no
-/// longer exists).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct ReadProblem {
-    pub code: String,
-    pub message: String,
 }
 
 /// Changes to apply to the stored snapshot in one transaction.
@@ -388,23 +379,13 @@ impl Store {
             "DELETE FROM users; DELETE FROM groups; DELETE FROM memberships; DELETE FROM delta_links;",
         )?;
         {
-            let mut insert_user = transaction.prepare(
-                "INSERT INTO users (id, user_principal_name, mail, display_name, enabled, user_type, employee_id, department, manager_id, details)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )?;
+            let mut insert_user = transaction.prepare(&format!(
+                "INSERT INTO users ({}) VALUES ({})",
+                UserRow::COLUMNS.join(", "),
+                UserRow::placeholders()
+            ))?;
             for user in snapshot.users.values() {
-                insert_user.execute(params![
-                    user.id,
-                    user.user_principal_name,
-                    user.mail,
-                    user.display_name,
-                    user.enabled,
-                    user.user_type,
-                    user.employee_id,
-                    user.department,
-                    user.manager_id,
-                    details_json(&user.details)?
-                ])?;
+                insert_user.execute(UserRow::params(user).as_slice())?;
             }
             let mut insert_group =
                 transaction.prepare("INSERT INTO groups (id, display_name) VALUES (?1, ?2)")?;
@@ -446,29 +427,25 @@ impl Store {
     ) -> Result<(), StoreError> {
         let transaction = self.connection.transaction()?;
         {
-            let mut upsert_user = transaction.prepare(
-                "INSERT INTO users (id, user_principal_name, mail, display_name, enabled, user_type, employee_id, department, manager_id, details)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?11)
-                 ON CONFLICT(id) DO UPDATE SET user_principal_name = excluded.user_principal_name, details = excluded.details,
-                    mail = excluded.mail, display_name = excluded.display_name,
-                    enabled = excluded.enabled, user_type = excluded.user_type,
-                    employee_id = excluded.employee_id, department = excluded.department,
-                    manager_id = CASE WHEN ?10 THEN excluded.manager_id ELSE users.manager_id END",
-            )?;
+            // The manager is only replaced when the change says what it is now.
+            let updates: Vec<String> = UserRow::COLUMNS
+                .iter()
+                .filter(|column| !matches!(**column, "id" | "manager_id"))
+                .map(|column| format!("{column} = excluded.{column}"))
+                .collect();
+            let known = UserRow::COLUMNS.len() + 1;
+            let mut upsert_user = transaction.prepare(&format!(
+                "INSERT INTO users ({}) VALUES ({})
+                 ON CONFLICT(id) DO UPDATE SET {},
+                    manager_id = CASE WHEN ?{known} THEN excluded.manager_id ELSE users.manager_id END",
+                UserRow::COLUMNS.join(", "),
+                UserRow::placeholders(),
+                updates.join(", ")
+            ))?;
             for (user, manager_known) in &changes.users {
-                upsert_user.execute(params![
-                    user.id,
-                    user.user_principal_name,
-                    user.mail,
-                    user.display_name,
-                    user.enabled,
-                    user.user_type,
-                    user.employee_id,
-                    user.department,
-                    user.manager_id,
-                    manager_known,
-                    details_json(&user.details)?
-                ])?;
+                let mut values = UserRow::params(user);
+                values.push(manager_known);
+                upsert_user.execute(values.as_slice())?;
             }
             let mut upsert_group = transaction.prepare(
                 "INSERT INTO groups (id, display_name) VALUES (?1, ?2)
@@ -541,23 +518,11 @@ impl Store {
     /// The whole stored snapshot.
     pub fn snapshot(&self) -> Result<DirectorySnapshot, StoreError> {
         let mut snapshot = DirectorySnapshot::default();
-        let mut users = self.connection.prepare(
-            "SELECT id, user_principal_name, mail, display_name, enabled, user_type, employee_id, department, manager_id, details FROM users",
-        )?;
-        for row in users.query_map([], |row| {
-            Ok(UserRecord {
-                id: row.get(0)?,
-                user_principal_name: row.get(1)?,
-                mail: row.get(2)?,
-                display_name: row.get(3)?,
-                enabled: row.get(4)?,
-                user_type: row.get(5)?,
-                employee_id: row.get(6)?,
-                department: row.get(7)?,
-                manager_id: row.get(8)?,
-                details: serde_json::from_str(&row.get::<_, String>(9)?).unwrap_or_default(),
-            })
-        })? {
+        let mut users = self.connection.prepare(&format!(
+            "SELECT {} FROM users",
+            UserRow::COLUMNS.join(", ")
+        ))?;
+        for row in users.query_map([], UserRow::read)? {
             let user = row?;
             snapshot.users.insert(user.id.clone(), user);
         }
@@ -600,8 +565,77 @@ impl Store {
     }
 }
 
-fn details_json(details: &UserDetails) -> Result<String, StoreError> {
-    serde_json::to_string(details).map_err(|error| StoreError::Sql(error.to_string()))
+/// A person's row in `users`: the columns written once, bound and read in this order.
+struct UserRow;
+
+impl UserRow {
+    const COLUMNS: [&'static str; 10] = [
+        "id",
+        "user_principal_name",
+        "mail",
+        "display_name",
+        "enabled",
+        "user_type",
+        "employee_id",
+        "department",
+        "manager_id",
+        "details",
+    ];
+
+    /// `?1, ?2, …` for every column.
+    fn placeholders() -> String {
+        (1..=Self::COLUMNS.len())
+            .map(|n| format!("?{n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The values of [`UserRow::COLUMNS`] for one person.
+    fn params(user: &UserRecord) -> Vec<&dyn rusqlite::ToSql> {
+        vec![
+            &user.id,
+            &user.user_principal_name,
+            &user.mail,
+            &user.display_name,
+            &user.enabled,
+            &user.user_type,
+            &user.employee_id,
+            &user.department,
+            &user.manager_id,
+            &user.details,
+        ]
+    }
+
+    /// A person from a row selected with [`UserRow::COLUMNS`].
+    fn read(row: &rusqlite::Row<'_>) -> rusqlite::Result<UserRecord> {
+        Ok(UserRecord {
+            id: row.get(0)?,
+            user_principal_name: row.get(1)?,
+            mail: row.get(2)?,
+            display_name: row.get(3)?,
+            enabled: row.get(4)?,
+            user_type: row.get(5)?,
+            employee_id: row.get(6)?,
+            department: row.get(7)?,
+            manager_id: row.get(8)?,
+            details: row.get(9)?,
+        })
+    }
+}
+
+/// A person's further properties are stored as one JSON object.
+impl rusqlite::types::ToSql for UserDetails {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        serde_json::to_string(self)
+            .map(rusqlite::types::ToSqlOutput::from)
+            .map_err(|error| rusqlite::Error::ToSqlConversionFailure(Box::new(error)))
+    }
+}
+
+impl rusqlite::types::FromSql for UserDetails {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        Ok(serde_json::from_str(value.as_str()?).unwrap_or_default())
+    }
 }
 
 fn write_links(

@@ -380,13 +380,29 @@ impl SandboxControl {
         Ok(directory.remove_member(g, m))
     }
 
-    /// The id of the first group with this display name.
+    /// Deletes a group: reads of it answer 404, it leaves the groups it was nested in, and
+    /// group delta reports it removed.
+    pub fn delete_group(&self, group: &str) -> Result<(), ControlError> {
+        let mut directory = write(&self.state.directory);
+        let index = directory
+            .find_group(group)
+            .ok_or_else(|| ControlError::UnknownGroup(group.to_string()))?;
+        directory.remove_group(index);
+        Ok(())
+    }
+
+    /// The id of the first live group with this display name.
     pub fn group_id(&self, display_name: &str) -> Option<String> {
-        crate::read(&self.state.directory)
+        let directory = crate::read(&self.state.directory);
+        directory
             .groups
             .iter()
-            .find(|g| g.display_name.eq_ignore_ascii_case(display_name))
-            .map(|g| g.id.clone())
+            .enumerate()
+            .find(|(index, g)| {
+                g.display_name.eq_ignore_ascii_case(display_name)
+                    && !directory.deleted_groups.contains(index)
+            })
+            .map(|(_, g)| g.id.clone())
     }
 
     pub fn counters(&self) -> RequestCounters {
@@ -532,6 +548,12 @@ pub(crate) fn routes() -> Router<Arc<SandboxState>> {
         .route(
             "/_sandbox/users/{key}/disable",
             post(|State(s): Shared, Path(key): Path<String>| async move { answer(control(&s).disable_user(&key)) }),
+        )
+        .route(
+            "/_sandbox/groups/{group}",
+            axum::routing::delete(|State(s): Shared, Path(group): Path<String>| async move {
+                answer(control(&s).delete_group(&group))
+            }),
         )
         .route(
             "/_sandbox/groups/{group}/members",

@@ -299,9 +299,17 @@ pub(crate) fn groups(call: &Call<'_>) -> Result<Answer, GraphError> {
         if position.since > 0 && group.changed <= position.since {
             continue;
         }
+        let deleted = directory.deleted_groups.contains(&(index - 1));
+        if deleted && position.since == 0 {
+            continue;
+        }
         if value.len() == DELTA_PAGE {
             next = Some(index - 1);
             break;
+        }
+        if deleted {
+            value.push(json!({"id": group.id, "@removed": {"reason": "deleted"}}));
+            continue;
         }
         let mut map = shape::group_json(group, &selection);
         map.insert("id".to_string(), json!(group.id));

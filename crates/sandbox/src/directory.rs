@@ -150,6 +150,8 @@ pub struct Directory {
     pub membership_log: Vec<MembershipChange>,
     /// Bumped on every change; caches of derived data compare against it.
     pub version: u64,
+    /// Slots of deleted groups: Graph no longer finds them, group delta reports `@removed`.
+    pub deleted_groups: HashSet<usize>,
 }
 
 impl Directory {
@@ -188,8 +190,33 @@ impl Directory {
             .map(|_| index)
     }
 
+    /// A live (not deleted) group by object id, case-insensitive.
     pub fn find_group(&self, id: &str) -> Option<usize> {
-        self.group_index.get(&id.to_lowercase()).copied()
+        self.group_index
+            .get(&id.to_lowercase())
+            .copied()
+            .filter(|index| !self.deleted_groups.contains(index))
+    }
+
+    /// Deletes a group: it leaves every group it was nested in (logged for group delta),
+    /// Graph answers 404 for it from now on and group delta reports it `@removed`.
+    pub fn remove_group(&mut self, index: usize) {
+        let member = ObjectRef::group(index);
+        let parents: Vec<usize> = self
+            .groups
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| g.members.contains(&member))
+            .map(|(i, _)| i)
+            .collect();
+        for parent in parents {
+            self.remove_member(parent, member);
+        }
+        let change = self.next_change();
+        if let Some(group) = self.groups.get_mut(index) {
+            group.changed = change;
+        }
+        self.deleted_groups.insert(index);
     }
 
     /// Any member-capable object by id.

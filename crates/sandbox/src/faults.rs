@@ -75,6 +75,41 @@ fn decide(state: &SandboxState) -> (Outcome, u64) {
     (outcome, faults.latency_ms)
 }
 
+/// The JSON batching address; its inner requests get the faults, not the batch itself.
+pub(crate) const BATCH_PATH: &str = "/v1.0/$batch";
+
+/// The `Retry-After` (seconds) sent with an injected 503.
+pub(crate) const UNAVAILABLE_RETRY_AFTER: &str = "1";
+
+/// The answer for an injected failure.
+fn fault_error(status: StatusCode) -> GraphError {
+    match status {
+        StatusCode::TOO_MANY_REQUESTS => GraphError::too_many_requests(1.5),
+        StatusCode::SERVICE_UNAVAILABLE => GraphError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "serviceNotAvailable",
+            "The service is temporarily unavailable. Please retry after a short delay.",
+        ),
+        _ => GraphError::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            "gatewayTimeout",
+            "The request timed out at the gateway. Please retry.",
+        ),
+    }
+}
+
+/// The injected failure for one request inside a `$batch`, drawn like a plain request's
+/// (a dropped connection cannot happen to one inner request, so it passes).
+pub(crate) fn inner_fault(state: &SandboxState) -> Option<GraphError> {
+    match decide(state).0 {
+        Outcome::Fail(status) => {
+            state.count(&format!("fault_{}", status.as_u16()));
+            Some(fault_error(status))
+        }
+        Outcome::Pass | Outcome::Drop => None,
+    }
+}
+
 /// Runs one request through counting and fault injection, then the routes.
 pub(crate) async fn handle(
     state: Arc<SandboxState>,
@@ -96,6 +131,9 @@ pub(crate) async fn handle(
                 state.count("fault_dropped");
                 return Err(DroppedConnection);
             }
+            // A batch's own answer is not failed: its inner requests are, one by one, as
+            // Graph throttles and fails the requests inside a batch (see `inner_fault`).
+            Outcome::Fail(_) if path == BATCH_PATH => {}
             Outcome::Fail(status) => {
                 state.count(&format!("fault_{}", status.as_u16()));
                 let client_request_id = request
@@ -103,24 +141,13 @@ pub(crate) async fn handle(
                     .get("client-request-id")
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_string);
-                let error = match status {
-                    StatusCode::TOO_MANY_REQUESTS => GraphError::too_many_requests(1.5),
-                    StatusCode::SERVICE_UNAVAILABLE => GraphError::new(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "serviceNotAvailable",
-                        "The service is temporarily unavailable. Please retry after a short delay.",
-                    ),
-                    _ => GraphError::new(
-                        StatusCode::GATEWAY_TIMEOUT,
-                        "gatewayTimeout",
-                        "The request timed out at the gateway. Please retry.",
-                    ),
-                };
+                let error = fault_error(status);
                 let mut response = error.into_response(&state, client_request_id.as_deref());
                 if status == StatusCode::SERVICE_UNAVAILABLE {
-                    response
-                        .headers_mut()
-                        .insert("retry-after", HeaderValue::from_static("1"));
+                    response.headers_mut().insert(
+                        "retry-after",
+                        HeaderValue::from_static(UNAVAILABLE_RETRY_AFTER),
+                    );
                 }
                 return Ok(response);
             }

@@ -373,6 +373,148 @@ pub fn generated(count: usize, seed: u64) -> (TenantIdentity, Directory) {
     (identity, Directory::new(users, groups, others))
 }
 
+/// Pupils per class in a school tenant.
+const CLASS_SIZE: usize = 30;
+/// Staff per staff team in a school tenant.
+const STAFF_TEAM_SIZE: usize = 30;
+/// The year groups of a school tenant.
+const YEARS: [&str; 7] = [
+    "Year 7", "Year 8", "Year 9", "Year 10", "Year 11", "Year 12", "Year 13",
+];
+/// The subjects staff teams are named after.
+const SUBJECTS: [&str; 12] = [
+    "English",
+    "Mathematics",
+    "Science",
+    "History",
+    "Geography",
+    "Languages",
+    "Art",
+    "Music",
+    "Physical Education",
+    "Computing",
+    "Pastoral",
+    "Office",
+];
+
+/// A deterministic school-shaped tenant of `count` people from `seed`, as schools and
+/// universities lay out their directories: "Whole School" holds "All Students" and
+/// "All Staff"; All Students holds the year groups (Year 7 … Year 13), each year its
+/// classes of about 30 pupils; All Staff holds staff teams of about 30. One pupil in
+/// twenty is also in a second class of the same year, one staff member in fifty is a
+/// guest, and the reception kiosk (a device) sits in All Staff. A tenth of the people are
+/// staff. Only the top groups and the year groups are listed in `SandboxInfo.groups`.
+pub fn school(count: usize, seed: u64) -> (TenantIdentity, Directory) {
+    let mut dice = Dice::for_stream(seed, "tenant");
+    let identity = TenantIdentity {
+        id: dice.guid(),
+        domain: "northfield.onmicrosoft.com".to_string(),
+        name: "Northfield School".to_string(),
+    };
+    let mut people = PeopleMaker::new(seed, &identity.domain);
+    let staff = (count / 10).max(1).min(count);
+    let pupils = count - staff;
+    let mut users = Vec::with_capacity(count);
+    for index in 0..staff {
+        if index % 50 == 49 {
+            users.push(people.guest());
+            continue;
+        }
+        let subject = SUBJECTS[index % SUBJECTS.len()];
+        let mut user = people.member(subject, "Teacher");
+        if index > 0 {
+            user.manager = Some(people.dice.below((index / 8).max(1)));
+        }
+        users.push(user);
+    }
+    for index in 0..pupils {
+        let year = YEARS[index * YEARS.len() / pupils.max(1)];
+        let mut user = people.member(year, "Pupil");
+        user.employee_type = Some("Student".to_string());
+        if index % 97 == 3 {
+            user.account_enabled = false;
+        }
+        users.push(user);
+    }
+
+    let mut groups = Vec::new();
+    let mut group_dice = Dice::for_stream(seed, "groups");
+    let whole = push_group(
+        &mut groups,
+        &mut group_dice,
+        "Whole School",
+        Some("Every pupil and member of staff"),
+        true,
+    );
+    let students = push_group(
+        &mut groups,
+        &mut group_dice,
+        "All Students",
+        Some("Every pupil, by year group"),
+        true,
+    );
+    let all_staff = push_group(
+        &mut groups,
+        &mut group_dice,
+        "All Staff",
+        Some("Everyone employed by the school"),
+        true,
+    );
+    groups[whole].members.push(ObjectRef::group(students));
+    groups[whole].members.push(ObjectRef::group(all_staff));
+    for team in 0..staff.div_ceil(STAFF_TEAM_SIZE) {
+        let name = format!(
+            "{} Staff {}",
+            SUBJECTS[team % SUBJECTS.len()],
+            team / SUBJECTS.len() + 1
+        );
+        let t = push_group(&mut groups, &mut group_dice, &name, None, false);
+        groups[all_staff].members.push(ObjectRef::group(t));
+        let end = ((team + 1) * STAFF_TEAM_SIZE).min(staff);
+        for user in team * STAFF_TEAM_SIZE..end {
+            groups[t].members.push(ObjectRef::user(user));
+        }
+    }
+    for (year_index, year) in YEARS.iter().enumerate() {
+        let y = push_group(&mut groups, &mut group_dice, year, None, true);
+        groups[students].members.push(ObjectRef::group(y));
+        let first = year_index * pupils / YEARS.len();
+        let last = (year_index + 1) * pupils / YEARS.len();
+        let in_year: Vec<usize> = (first..last).map(|pupil| staff + pupil).collect();
+        let classes = in_year.len().div_ceil(CLASS_SIZE).max(1);
+        let mut class_groups = Vec::with_capacity(classes);
+        for class in 0..classes {
+            let name = format!("{year} Class {}", class + 1);
+            let c = push_group(&mut groups, &mut group_dice, &name, None, false);
+            groups[y].members.push(ObjectRef::group(c));
+            class_groups.push(c);
+        }
+        for (position, user) in in_year.iter().enumerate() {
+            let class = position * classes / in_year.len().max(1);
+            groups[class_groups[class]]
+                .members
+                .push(ObjectRef::user(*user));
+            if position % 20 == 7 && classes > 1 {
+                let second = (class + 1) % classes;
+                groups[class_groups[second]]
+                    .members
+                    .push(ObjectRef::user(*user));
+            }
+        }
+    }
+    let others = vec![OtherObject {
+        kind: ObjectKind::Device,
+        id: group_dice.guid(),
+        display_name: "Reception Kiosk".to_string(),
+        detail: Some(group_dice.guid()),
+    }];
+    groups[all_staff].members.push(ObjectRef {
+        kind: ObjectKind::Device,
+        index: 0,
+    });
+    (identity, Directory::new(users, groups, others))
+}
+
 fn push_group(
     groups: &mut Vec<Group>,
     dice: &mut Dice,
@@ -896,6 +1038,36 @@ mod tests {
         );
         assert!(a.users.iter().any(|u| !u.account_enabled));
         assert!(a.users.iter().any(|u| u.mail.is_none()));
+    }
+
+    #[test]
+    fn school_tenant_has_classes_of_about_thirty_under_year_groups() {
+        let (_, directory) = school(2_000, 7);
+        assert_eq!(directory.live_user_count(), 2_000);
+        let whole = directory
+            .groups
+            .iter()
+            .position(|g| g.display_name == "Whole School")
+            .unwrap();
+        let everyone = directory.transitive_members(whole);
+        let people = everyone
+            .iter()
+            .filter(|m| m.kind == ObjectKind::User)
+            .count();
+        assert_eq!(people, 2_000, "Whole School holds everyone");
+        let classes: Vec<&Group> = directory
+            .groups
+            .iter()
+            .filter(|g| g.display_name.contains(" Class "))
+            .collect();
+        assert!(classes.len() >= 60, "{}", classes.len());
+        assert!(
+            classes.iter().all(|c| (25..=36).contains(&c.members.len())),
+            "classes of about 30"
+        );
+        let memberships: usize = classes.iter().map(|c| c.members.len()).sum();
+        assert!(memberships > 1_800, "some pupils are in two classes");
+        assert_eq!(school(2_000, 7).1.users[1500].id, directory.users[1500].id);
     }
 
     #[test]

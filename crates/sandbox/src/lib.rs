@@ -47,6 +47,9 @@ pub enum Dataset {
     Demo,
     /// A deterministic generated tenant of `users` people from `seed`.
     Generated { users: usize, seed: u64 },
+    /// A deterministic school-shaped tenant of `users` people from `seed`: year groups,
+    /// classes of about 30, staff teams (see [`generate::school`]).
+    School { users: usize, seed: u64 },
 }
 
 /// How to start a sandbox.
@@ -327,6 +330,7 @@ impl Sandbox {
         let (seed, (identity, directory)) = match options.dataset {
             Dataset::Demo => (2024, generate::demo()),
             Dataset::Generated { users, seed } => (seed, generate::generated(users, seed)),
+            Dataset::School { users, seed } => (seed, generate::school(users, seed)),
         };
         let mut foreign_dice = Dice::for_stream(seed, "foreign");
         let foreign = TenantIdentity {

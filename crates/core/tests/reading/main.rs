@@ -7,5 +7,6 @@ mod bad_input;
 mod delta;
 mod faults;
 mod progress;
+mod school;
 mod scope;
 mod support;

@@ -83,9 +83,8 @@ impl GraphError {
         error
     }
 
-    pub fn into_response(self, state: &SandboxState, client_request_id: Option<&str>) -> Response {
-        let request_id = state.request_guid();
-        let client_request_id = client_request_id.unwrap_or(&request_id).to_string();
+    /// The error body Graph sends, `{"error": {code, message, innerError}}`.
+    pub fn body(&self, request_id: &str, client_request_id: &str) -> serde_json::Value {
         let date = Utc::now().format("%Y-%m-%dT%H:%M:%S").to_string();
         let inner = if self.status == StatusCode::TOO_MANY_REQUESTS {
             json!({
@@ -103,8 +102,13 @@ impl GraphError {
                 "client-request-id": client_request_id,
             })
         };
-        let body =
-            json!({"error": {"code": self.code, "message": self.message, "innerError": inner}});
+        json!({"error": {"code": self.code, "message": self.message, "innerError": inner}})
+    }
+
+    pub fn into_response(self, state: &SandboxState, client_request_id: Option<&str>) -> Response {
+        let request_id = state.request_guid();
+        let client_request_id = client_request_id.unwrap_or(&request_id).to_string();
+        let body = self.body(&request_id, &client_request_id);
         let mut response = (self.status, axum::Json(body)).into_response();
         let headers = response.headers_mut();
         headers.insert(

@@ -1,6 +1,7 @@
 //! Microsoft Graph v1.0 reads: users, groups, members, manager, applications, with
 //! `$select`, `$top`, `$filter`, `$search`, `$count`, `$expand` and paging, behind bearer
-//! tokens, application permissions and throttling.
+//! tokens, application permissions and throttling; and JSON batching (`POST /$batch`, up
+//! to 20 reads, each answered, throttled and failed as it would be on its own).
 
 pub(crate) mod errors;
 pub(crate) mod query;
@@ -10,6 +11,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
@@ -279,11 +281,24 @@ async fn handle(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    body: Bytes,
 ) -> Response {
     let client_request_id = headers
         .get("client-request-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    if method == Method::POST && uri.path() == crate::faults::BATCH_PATH {
+        return match batch(&state, &headers, &body) {
+            Ok(answer) => {
+                let mut response = axum::Json(answer).into_response();
+                let request_id = state.request_guid();
+                let client_request_id = client_request_id.unwrap_or_else(|| request_id.clone());
+                request_headers(response.headers_mut(), &request_id, &client_request_id);
+                response
+            }
+            Err(error) => error.into_response(&state, client_request_id.as_deref()),
+        };
+    }
     let outcome = if method == Method::GET {
         serve(&state, &uri, &headers)
     } else {
@@ -321,6 +336,127 @@ async fn handle(
         }
         Err(error) => error.into_response(&state, client_request_id.as_deref()),
     }
+}
+
+/// The most requests one `$batch` may hold.
+pub(crate) const BATCH_LIMIT: usize = 20;
+
+/// `POST /$batch`: each inner GET is answered as the plain request would be (its own
+/// throttling charge, injected faults, 404, 429 with `Retry-After`), in the order sent.
+/// The batch itself needs a valid token; inner requests carry the batch's.
+fn batch(state: &SandboxState, headers: &HeaderMap, body: &[u8]) -> Result<Value, GraphError> {
+    authenticate(state, headers)?;
+    state.count("batch");
+    let json: Value = serde_json::from_slice(body)
+        .map_err(|error| GraphError::bad_request(format!("Invalid batch payload: {error}")))?;
+    let requests = json
+        .get("requests")
+        .and_then(Value::as_array)
+        .ok_or_else(|| GraphError::bad_request("The batch payload has no \"requests\" array."))?;
+    if requests.len() > BATCH_LIMIT {
+        return Err(GraphError::bad_request(format!(
+            "The number of batch requests exceeds the limit of {BATCH_LIMIT}."
+        )));
+    }
+    let mut responses = Vec::with_capacity(requests.len());
+    for request in requests {
+        let id = request
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let outcome = inner_request(state, headers, request);
+        let request_id = state.request_guid();
+        let entry = match outcome {
+            Ok((Answer::Json(body), _)) => json!({
+                "id": id,
+                "status": 200,
+                "headers": {"Content-Type": GRAPH_JSON},
+                "body": body,
+            }),
+            Ok((Answer::Text(text), _)) => json!({
+                "id": id,
+                "status": 200,
+                "headers": {"Content-Type": "text/plain"},
+                "body": text,
+            }),
+            Err(error) => {
+                let mut inner_headers = Map::new();
+                inner_headers.insert("Content-Type".into(), json!("application/json"));
+                if let Some(seconds) = error.retry_after {
+                    inner_headers.insert("Retry-After".into(), json!(format!("{seconds}")));
+                } else if error.status == StatusCode::SERVICE_UNAVAILABLE {
+                    inner_headers.insert(
+                        "Retry-After".into(),
+                        json!(crate::faults::UNAVAILABLE_RETRY_AFTER),
+                    );
+                }
+                if let Some(location) = &error.location {
+                    inner_headers.insert("Location".into(), json!(location));
+                }
+                json!({
+                    "id": id,
+                    "status": error.status.as_u16(),
+                    "headers": inner_headers,
+                    "body": error.body(&request_id, &request_id),
+                })
+            }
+        };
+        responses.push(entry);
+    }
+    Ok(json!({ "responses": responses }))
+}
+
+/// One request inside a batch: a GET of a URL relative to `/v1.0`.
+fn inner_request(
+    state: &SandboxState,
+    outer: &HeaderMap,
+    request: &Value,
+) -> Result<(Answer, u32), GraphError> {
+    let method = request
+        .get("method")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if !method.eq_ignore_ascii_case("GET") {
+        return Err(GraphError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Request_BadRequest",
+            format!("The sandbox serves Graph reads only; {method} is not supported here."),
+        ));
+    }
+    let url = request
+        .get("url")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if url.starts_with("http") {
+        return Err(GraphError::bad_request(
+            "A batch request's url must be relative to the version, such as /users?$top=5.",
+        ));
+    }
+    let uri: Uri = format!("/v1.0/{}", url.trim_start_matches('/'))
+        .parse()
+        .map_err(|_| GraphError::bad_request(format!("Invalid request url '{url}'.")))?;
+    let mut headers = HeaderMap::new();
+    if let Some(authorization) = outer.get(header::AUTHORIZATION) {
+        headers.insert(header::AUTHORIZATION, authorization.clone());
+    }
+    for (name, value) in request
+        .get("headers")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        if let (Ok(name), Some(Ok(value))) = (
+            header::HeaderName::from_bytes(name.as_bytes()),
+            value.as_str().map(HeaderValue::from_str),
+        ) {
+            headers.insert(name, value);
+        }
+    }
+    if let Some(error) = crate::faults::inner_fault(state) {
+        return Err(error);
+    }
+    serve(state, &uri, &headers)
 }
 
 /// Everything a route needs to answer.
@@ -434,7 +570,8 @@ fn serve(
             let count = directory
                 .groups
                 .iter()
-                .filter(|g| group_matches(&call, g))
+                .enumerate()
+                .filter(|(i, g)| !directory.deleted_groups.contains(i) && group_matches(&call, g))
                 .count();
             Answer::Text(count.to_string())
         }
@@ -734,7 +871,7 @@ fn list_groups(call: &Call<'_>) -> Result<Answer, GraphError> {
     while index < directory.groups.len() {
         let group = &directory.groups[index];
         index += 1;
-        if !group_matches(call, group) {
+        if directory.deleted_groups.contains(&(index - 1)) || !group_matches(call, group) {
             continue;
         }
         if value.len() == top {
@@ -750,7 +887,8 @@ fn list_groups(call: &Call<'_>) -> Result<Answer, GraphError> {
             directory
                 .groups
                 .iter()
-                .filter(|g| group_matches(call, g))
+                .enumerate()
+                .filter(|(i, g)| !directory.deleted_groups.contains(i) && group_matches(call, g))
                 .count()
         },
         next,

@@ -2,6 +2,7 @@
 //! one test binary, one module per area, each test against its own sandbox on port 0.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod batch;
 mod changes;
 mod graph;
 mod identity;

@@ -253,7 +253,8 @@ export interface Backend {
   cancelRead(): Promise<void>;
   /** Asks where to save the preview with the system's save dialog; null when cancelled. */
   chooseExportFile(profile: string): Promise<string | null>;
-  /** Writes the preview as CSV to `path`, or into the data folder when null; says where. */
+  /** Writes the preview as CSV to the file last chosen with `chooseExportFile` (`path`, as that
+   * returned it; the shell keeps the real choice), or into the data folder when null; says where. */
   exportPreviewCsv(profile: string, selection: GroupSelection, path: string | null): Promise<ExportedFile>;
   /** Opens a page of the admin center in the admin's browser. */
   openLink(url: string): Promise<void>;

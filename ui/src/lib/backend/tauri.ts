@@ -66,7 +66,7 @@ export const tauriBackend: Backend = {
   readPreview: async (profile, selection, onProgress) => {
     const stop = await listen<ReadProgress>('read-progress', (event) => onProgress(event.payload));
     try {
-      return await call<PreviewResult>('read_preview', { profile, ...selection });
+      return await call<PreviewResult>('read_preview', { profile, choice: selection });
     } finally {
       stop();
     }
@@ -76,7 +76,8 @@ export const tauriBackend: Backend = {
   },
   chooseExportFile: (profile) => call<string | null>('choose_export_file', { profile }),
   exportPreviewCsv: (profile, selection, path) =>
-    call<ExportedFile>('export_preview_csv', { profile, ...selection, path }),
+    // The shell keeps the file chosen in the save dialog; the window only says to use it.
+    call<ExportedFile>('export_preview_csv', { profile, choice: selection, toChosenFile: path !== null }),
   openLink: async (url) => {
     try {
       await openUrl(url);

@@ -1,0 +1,169 @@
+//! The one error every operation returns: a typed [`ErrorCode`] the hosts branch on, and the
+//! message the admin reads. The window receives it as `{code, message}`, the command line as
+//! the message on stderr and the code's exit status.
+
+use serde::Serialize;
+
+/// What went wrong, as the window and the command line branch on it. Adding a code means
+/// adding it to every match below, so no host can forget to explain it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The saved connection (profile) does not exist.
+    ProfileNotFound,
+    /// The profile file or its name cannot be used as written.
+    ProfileInvalid,
+    /// The profile could not be written to disk.
+    ProfileWrite,
+    /// The data folder cannot be found or created.
+    DataFolder,
+    /// The keychain refused to store, read or delete a secret.
+    Keychain,
+    /// A secret (or token) typed or piped in cannot be used.
+    SecretInvalid,
+    /// The cloud chosen (or a custom cloud's addresses) cannot be used.
+    Cloud,
+    /// Rollcall could not set up its connection to Entra (no secret stored, bad settings).
+    Connect,
+    /// The group choice cannot be used (bad ID, too many groups).
+    Scope,
+    /// A chosen group does not exist in Entra.
+    GroupNotFound,
+    /// Microsoft Graph refused or failed a request.
+    Graph,
+    /// The local cache could not be opened or written.
+    Cache,
+    /// The place chosen for an export cannot be used.
+    ExportPath,
+    /// The export could not be written.
+    Export,
+    /// The work stopped for a reason inside Rollcall (a task ended unexpectedly).
+    Stopped,
+}
+
+/// Exit status of a command that ran and found problems (or that the computer failed).
+pub const EXIT_PROBLEMS: u8 = 1;
+/// Exit status for bad usage or bad input.
+pub const EXIT_USAGE: u8 = 2;
+
+impl ErrorCode {
+    /// The code as the window receives it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::ProfileNotFound => "profile_not_found",
+            ErrorCode::ProfileInvalid => "profile_invalid",
+            ErrorCode::ProfileWrite => "profile_write",
+            ErrorCode::DataFolder => "data_folder",
+            ErrorCode::Keychain => "keychain",
+            ErrorCode::SecretInvalid => "secret_invalid",
+            ErrorCode::Cloud => "cloud",
+            ErrorCode::Connect => "connect",
+            ErrorCode::Scope => "scope",
+            ErrorCode::GroupNotFound => "group_not_found",
+            ErrorCode::Graph => "graph",
+            ErrorCode::Cache => "cache",
+            ErrorCode::ExportPath => "export_path",
+            ErrorCode::Export => "export",
+            ErrorCode::Stopped => "stopped",
+        }
+    }
+
+    /// The exit status of a command that failed this way: 2 when what the admin typed or
+    /// chose must change, 1 when the command ran and met a problem.
+    pub fn exit_status(self) -> u8 {
+        match self {
+            ErrorCode::ProfileNotFound
+            | ErrorCode::ProfileInvalid
+            | ErrorCode::SecretInvalid
+            | ErrorCode::Cloud
+            | ErrorCode::Scope
+            | ErrorCode::ExportPath => EXIT_USAGE,
+            ErrorCode::ProfileWrite
+            | ErrorCode::DataFolder
+            | ErrorCode::Keychain
+            | ErrorCode::Connect
+            | ErrorCode::GroupNotFound
+            | ErrorCode::Graph
+            | ErrorCode::Cache
+            | ErrorCode::Export
+            | ErrorCode::Stopped => EXIT_PROBLEMS,
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An operation's failure: what kind, and what the admin reads (what was wrong and what to
+/// do). It never holds a secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{message}")]
+pub struct OpError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl OpError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> OpError {
+        OpError {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The exit status the command line ends with.
+    pub fn exit_status(&self) -> u8 {
+        self.code.exit_status()
+    }
+}
+
+/// Shorthand for an operation's result.
+pub type OpResult<T> = Result<T, OpError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_window_receives_code_and_message() {
+        let error = OpError::new(ErrorCode::GroupNotFound, "No group has the ID x.");
+        assert_eq!(
+            serde_json::to_value(&error).unwrap(),
+            serde_json::json!({"code": "group_not_found", "message": "No group has the ID x."})
+        );
+    }
+
+    #[test]
+    fn what_the_admin_must_change_is_bad_usage_and_the_rest_a_problem() {
+        assert_eq!(ErrorCode::ProfileNotFound.exit_status(), EXIT_USAGE);
+        assert_eq!(ErrorCode::Scope.exit_status(), EXIT_USAGE);
+        assert_eq!(ErrorCode::Graph.exit_status(), EXIT_PROBLEMS);
+        assert_eq!(ErrorCode::Keychain.exit_status(), EXIT_PROBLEMS);
+    }
+
+    #[test]
+    fn the_code_text_is_the_serialized_code() {
+        for code in [
+            ErrorCode::ProfileNotFound,
+            ErrorCode::ProfileInvalid,
+            ErrorCode::ProfileWrite,
+            ErrorCode::DataFolder,
+            ErrorCode::Keychain,
+            ErrorCode::SecretInvalid,
+            ErrorCode::Cloud,
+            ErrorCode::Connect,
+            ErrorCode::Scope,
+            ErrorCode::GroupNotFound,
+            ErrorCode::Graph,
+            ErrorCode::Cache,
+            ErrorCode::ExportPath,
+            ErrorCode::Export,
+            ErrorCode::Stopped,
+        ] {
+            assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
+        }
+    }
+}

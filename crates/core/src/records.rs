@@ -1,0 +1,213 @@
+//! The records a directory read produces and the cache stores: people, groups with their
+//! direct members, and the snapshot that holds them. Plain data shared by the reading code
+//! (`directory`) and the cache (`store`), so neither depends on the other for its types.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// What kind of directory object a group member is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum MemberKind {
+    #[serde(rename = "user")]
+    User,
+    #[serde(rename = "group")]
+    Group,
+    #[serde(rename = "device")]
+    Device,
+    #[serde(rename = "servicePrincipal")]
+    ServicePrincipal,
+    #[serde(rename = "orgContact")]
+    OrgContact,
+    #[serde(rename = "other")]
+    Other,
+}
+
+impl MemberKind {
+    /// From an `@odata.type` such as `#microsoft.graph.user`.
+    pub fn from_odata_type(odata_type: Option<&str>) -> MemberKind {
+        let name = odata_type
+            .unwrap_or_default()
+            .trim_start_matches('#')
+            .trim_start_matches("microsoft.graph.");
+        MemberKind::parse(name)
+    }
+
+    pub fn parse(name: &str) -> MemberKind {
+        match name.to_ascii_lowercase().as_str() {
+            "user" => MemberKind::User,
+            "group" => MemberKind::Group,
+            "device" => MemberKind::Device,
+            "serviceprincipal" => MemberKind::ServicePrincipal,
+            "orgcontact" => MemberKind::OrgContact,
+            _ => MemberKind::Other,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberKind::User => "user",
+            MemberKind::Group => "group",
+            MemberKind::Device => "device",
+            MemberKind::ServicePrincipal => "servicePrincipal",
+            MemberKind::OrgContact => "orgContact",
+            MemberKind::Other => "other",
+        }
+    }
+}
+
+/// A person as read from Graph: only the properties the mapping and the preview need.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserRecord {
+    pub id: String,
+    pub user_principal_name: String,
+    pub mail: Option<String>,
+    pub display_name: String,
+    pub enabled: bool,
+    /// `Member` or `Guest`.
+    pub user_type: Option<String>,
+    pub employee_id: Option<String>,
+    pub department: Option<String>,
+    pub manager_id: Option<String>,
+    /// The further properties a sync can map (name parts, job title, leave date, …).
+    pub details: UserDetails,
+}
+
+/// A person's properties beyond those the preview needs, under their Graph names; only
+/// those Entra holds a value for are present. Stored as one JSON column in the cache.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct UserDetails(pub BTreeMap<String, String>);
+
+/// The Graph properties kept in [`UserDetails`]; `onPremisesExtensionAttributes` is kept as
+/// `extensionAttribute1` … `extensionAttribute15`.
+pub const DETAIL_PROPERTIES: &[&str] = &[
+    "givenName",
+    "surname",
+    "jobTitle",
+    "preferredLanguage",
+    "country",
+    "officeLocation",
+    "mobilePhone",
+    "companyName",
+    "employeeHireDate",
+    "employeeLeaveDateTime",
+];
+
+impl UserDetails {
+    /// The value of a Graph property (or `extensionAttributeN`), when Entra holds one.
+    pub fn get(&self, property: &str) -> Option<&str> {
+        self.0.get(property).map(String::as_str)
+    }
+
+    fn from_json(item: &Value) -> UserDetails {
+        let mut details = BTreeMap::new();
+        let mut keep = |key: &str, value: Option<&Value>| {
+            let text = match value {
+                Some(Value::String(text)) => text.trim().to_string(),
+                Some(Value::Number(number)) => number.to_string(),
+                _ => String::new(),
+            };
+            if !text.is_empty() {
+                details.insert(key.to_string(), text);
+            }
+        };
+        for property in DETAIL_PROPERTIES {
+            keep(property, item.get(*property));
+        }
+        if let Some(Value::Object(extensions)) = item.get("onPremisesExtensionAttributes") {
+            for (key, value) in extensions {
+                keep(key, Some(value));
+            }
+        }
+        UserDetails(details)
+    }
+}
+
+impl UserRecord {
+    pub fn is_guest(&self) -> bool {
+        self.user_type
+            .as_deref()
+            .is_some_and(|kind| kind.eq_ignore_ascii_case("guest"))
+            || self.user_principal_name.contains("#EXT#")
+    }
+
+    pub(crate) fn from_json(item: &Value) -> Option<UserRecord> {
+        let text = |key: &str| {
+            item.get(key)
+                .and_then(Value::as_str)
+                .filter(|value| !value.trim().is_empty())
+                .map(str::to_string)
+        };
+        let id = text("id")?;
+        Some(UserRecord {
+            user_principal_name: text("userPrincipalName").unwrap_or_default(),
+            mail: text("mail"),
+            display_name: text("displayName").unwrap_or_default(),
+            enabled: item
+                .get("accountEnabled")
+                .and_then(Value::as_bool)
+                .unwrap_or(true),
+            user_type: text("userType"),
+            employee_id: text("employeeId"),
+            department: text("department"),
+            manager_id: manager_of(item).flatten(),
+            details: UserDetails::from_json(item),
+            id,
+        })
+    }
+}
+
+/// The manager in an item: `Some(Some(id))` named, `Some(None)` known to have none,
+/// `None` not said (delta only reports a manager when it changed).
+pub(crate) fn manager_of(item: &Value) -> Option<Option<String>> {
+    if let Some(manager) = item.get("manager") {
+        return Some(
+            manager
+                .get("id")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        );
+    }
+    let changes = item.get("manager@delta")?.as_array()?;
+    let current = changes
+        .iter()
+        .rfind(|entry| entry.get("@removed").is_none())
+        .and_then(|entry| entry.get("id"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    Some(current)
+}
+
+/// One direct member of a group.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Member {
+    pub id: String,
+    pub kind: MemberKind,
+}
+
+/// A group in the snapshot, with its direct members.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupRecord {
+    pub id: String,
+    pub display_name: String,
+    pub members: Vec<Member>,
+}
+
+/// The groups reachable from the scope's groups and the people in them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DirectorySnapshot {
+    pub groups: BTreeMap<String, GroupRecord>,
+    pub users: HashMap<String, UserRecord>,
+    /// Problems found while reading (a scope group that does not exist, …).
+    pub problems: Vec<ReadProblem>,
+}
+
+/// A problem found while reading, kept with the snapshot (for example a scope group that no
+/// longer exists).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ReadProblem {
+    pub code: String,
+    pub message: String,
+}

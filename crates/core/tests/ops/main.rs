@@ -1,0 +1,276 @@
+//! The engine's operations run directly, as a host with no window and no command line would
+//! run them: against the sandbox over HTTP on 127.0.0.1, with an in-memory keychain and an
+//! injected clock.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rollcall_core::clock::FixedClock;
+use rollcall_core::data_dir::{DataDir, Mode};
+use rollcall_core::graph::{CancelToken, RetryPolicy};
+use rollcall_core::ops::{
+    ChosenCloud, ConnectionRequest, ErrorCode, ExportTo, ReadObserver, ScopeChoice, Workspace,
+};
+use rollcall_core::secret::MemoryKeychain;
+use rollcall_sandbox::{AppState, Dataset, Faults, Sandbox, SandboxOptions};
+
+/// A workspace in a temporary folder, and the sandbox it talks to.
+struct Host {
+    sandbox: Sandbox,
+    ws: Workspace,
+    _folder: tempfile::TempDir,
+}
+
+async fn host() -> Host {
+    let sandbox = Sandbox::start(SandboxOptions {
+        dataset: Dataset::Demo,
+        port: 0,
+    })
+    .await
+    .unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let clock = FixedClock::at(chrono::Utc::now());
+    let ws = Workspace::new(
+        DataDir::at(folder.path().to_path_buf(), Mode::Real),
+        Arc::new(MemoryKeychain::new()),
+    )
+    .with_clock(Arc::new(clock))
+    .with_retry_policy(RetryPolicy {
+        max_attempts: 3,
+        base_delay: Duration::from_millis(1),
+        max_delay: Duration::from_millis(5),
+        max_retry_after: Duration::from_secs(1),
+    });
+    Host {
+        sandbox,
+        ws,
+        _folder: folder,
+    }
+}
+
+impl Host {
+    fn connection(&self, secret: Option<&str>) -> ConnectionRequest {
+        let info = self.sandbox.info();
+        let app = info
+            .apps
+            .iter()
+            .find(|app| app.state == AppState::Healthy)
+            .unwrap();
+        ConnectionRequest {
+            cloud: ChosenCloud {
+                id: "custom".into(),
+                authority_url: Some(info.authority_url.clone()),
+                graph_url: Some(info.graph_url.clone()),
+            },
+            tenant: info.tenant.domain.clone(),
+            client_id: app.client_id.clone(),
+            secret: secret.unwrap_or(&app.secret).to_string(),
+            secret_expires: None,
+        }
+    }
+
+    fn staff(&self) -> ScopeChoice {
+        ScopeChoice {
+            include: vec![self.sandbox.control().group_id("Teaching Staff").unwrap()],
+            exclude: Vec::new(),
+            nested: true,
+            guests: false,
+        }
+    }
+}
+
+fn assert_send<T: Send>(value: T) -> T {
+    value
+}
+
+#[tokio::test]
+async fn a_connection_is_saved_checked_searched_read_and_exported() {
+    let host = host().await;
+    let saved = host
+        .ws
+        .save_connection("school", &host.connection(None))
+        .unwrap();
+    assert_eq!(saved.name, "school");
+    assert!(!host.ws.profile("school").unwrap().enabled);
+
+    let report = assert_send(host.ws.check_profile("school")).await.unwrap();
+    assert!(report.ok, "{report:#?}");
+
+    let found = assert_send(host.ws.search_groups("school", "Teach"))
+        .await
+        .unwrap();
+    assert!(
+        found
+            .iter()
+            .any(|group| group.display_name == "Teaching Staff")
+    );
+
+    let preview = assert_send(host.ws.read_preview(
+        "school",
+        Some(host.staff()),
+        ReadObserver::default(),
+    ))
+    .await
+    .unwrap();
+    assert!(preview.complete, "{:?}", preview.read_error);
+    assert!(preview.users.len() > 50);
+    assert_eq!(
+        host.ws.profile("school").unwrap().scope.include_groups,
+        host.staff().include,
+        "the group choice is remembered for the next read and the sync"
+    );
+    assert!(
+        !host.ws.profile("school").unwrap().enabled,
+        "choosing groups does not switch the connection on"
+    );
+
+    let saved_scope = assert_send(host.ws.saved_scope("school")).await.unwrap();
+    assert_eq!(saved_scope.include[0].group.display_name, "Teaching Staff");
+    assert!(!saved_scope.include[0].missing);
+
+    let exported = host
+        .ws
+        .export_preview("school", None, &ExportTo::DataFolder)
+        .unwrap();
+    let text = std::fs::read_to_string(&exported.path).unwrap();
+    assert_eq!(text.lines().count(), preview.users.len() + 1);
+    assert_eq!(exported.people, preview.users.len());
+}
+
+#[tokio::test]
+async fn an_interrupted_read_keeps_the_last_preview_and_says_why() {
+    let host = host().await;
+    host.ws
+        .save_connection("school", &host.connection(None))
+        .unwrap();
+    let first = host
+        .ws
+        .read_preview("school", Some(host.staff()), ReadObserver::default())
+        .await
+        .unwrap();
+    assert!(first.complete);
+
+    // Every Graph request now fails: the read cannot finish.
+    host.sandbox
+        .control()
+        .set_faults(Faults {
+            unavailable_rate: 1.0,
+            ..Faults::default()
+        })
+        .unwrap();
+    host.sandbox.control().expire_delta_tokens();
+    let failed = host
+        .ws
+        .read_preview("school", None, ReadObserver::default())
+        .await
+        .unwrap();
+    assert!(!failed.complete);
+    assert!(failed.read_error.is_some());
+    assert_eq!(
+        failed.users, first.users,
+        "the people of the last complete read are still shown"
+    );
+
+    // A read cancelled before it starts stops at once, the same way.
+    host.sandbox
+        .control()
+        .set_faults(Faults::default())
+        .unwrap();
+    let cancel = CancelToken::new();
+    cancel.cancel();
+    let cancelled = host
+        .ws
+        .read_preview(
+            "school",
+            None,
+            ReadObserver {
+                progress: None,
+                cancel,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(!cancelled.complete);
+    assert_eq!(cancelled.users, first.users);
+    assert!(
+        !host.ws.reads().cancel(),
+        "a finished read is not cancellable"
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_secret_is_named_and_stops_the_read() {
+    let host = host().await;
+    host.ws
+        .save_connection(
+            "school",
+            &host.connection(Some("xyz1Q~thisIsNotTheSecretOfThisAppAtAll00")),
+        )
+        .unwrap();
+    let report = host.ws.check_profile("school").await.unwrap();
+    assert!(!report.ok);
+    assert!(
+        report
+            .diagnoses
+            .iter()
+            .any(|diagnosis| diagnosis.code.as_str() == "secret_wrong"),
+        "{report:#?}"
+    );
+    let preview = host
+        .ws
+        .read_preview("school", Some(host.staff()), ReadObserver::default())
+        .await
+        .unwrap();
+    assert!(!preview.complete);
+    assert!(preview.users.is_empty(), "nothing was ever read");
+}
+
+#[tokio::test]
+async fn a_missing_group_or_connection_has_its_own_code() {
+    let host = host().await;
+    host.ws
+        .save_connection("school", &host.connection(None))
+        .unwrap();
+    let missing = host
+        .ws
+        .resolve_group("school", "00000000-0000-0000-0000-00000000dead")
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code, ErrorCode::GroupNotFound, "{missing:?}");
+    assert!(missing.message.contains("deleted"), "{}", missing.message);
+
+    let nobody = host
+        .ws
+        .read_preview("nobody", None, ReadObserver::default())
+        .await
+        .unwrap_err();
+    assert_eq!(nobody.code, ErrorCode::ProfileNotFound);
+    assert_eq!(nobody.exit_status(), 2);
+
+    let bad = host
+        .ws
+        .read_preview(
+            "school",
+            Some(ScopeChoice {
+                include: vec!["not a group".into()],
+                exclude: Vec::new(),
+                nested: true,
+                guests: false,
+            }),
+            ReadObserver::default(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(bad.code, ErrorCode::Scope, "{bad:?}");
+    assert!(
+        host.ws
+            .profile("school")
+            .unwrap()
+            .scope
+            .include_groups
+            .is_empty(),
+        "a refused choice is not remembered"
+    );
+}
