@@ -371,9 +371,11 @@ mod tests {
             employee_id: None,
             department: None,
             manager_id: None,
+            details: Default::default(),
         };
         let by_mail = MappingSettings {
             username: UsernameSource::Mail,
+            ..MappingSettings::default()
         };
         assert_eq!(
             identity(&user, &by_mail),
@@ -381,6 +383,7 @@ mod tests {
         );
         let by_employee = MappingSettings {
             username: UsernameSource::EmployeeId,
+            ..MappingSettings::default()
         };
         assert!(identity(&user, &by_employee).2);
     }

@@ -2,6 +2,7 @@
 //! folder) holding its settings and never a secret. Reading a profile checks every key and
 //! value; a mistake is reported with the key and the line it is on.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -35,6 +36,9 @@ pub struct Profile {
     /// Limits that stop a sync from deactivating too many people.
     #[serde(default)]
     pub safety: SafetySettings,
+    /// How a sync writes (groups to push, writes in flight).
+    #[serde(default, skip_serializing_if = "SyncSettings::is_default")]
+    pub sync: SyncSettings,
 }
 
 /// Which cloud a profile signs in to.
@@ -126,6 +130,38 @@ pub struct TargetSettings {
     pub path: Option<String>,
 }
 
+/// The `[sync]` table: how a sync writes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncSettings {
+    /// Object IDs of Entra groups pushed to the platform as groups, their members kept in
+    /// step (for platforms that give roles or departments by group).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub push_groups: Vec<String>,
+    /// How many writes a sync keeps in flight at once (the platform may still slow it).
+    #[serde(default = "default_concurrency")]
+    pub concurrency: u16,
+}
+
+fn default_concurrency() -> u16 {
+    8
+}
+
+impl Default for SyncSettings {
+    fn default() -> SyncSettings {
+        SyncSettings {
+            push_groups: Vec::new(),
+            concurrency: default_concurrency(),
+        }
+    }
+}
+
+impl SyncSettings {
+    fn is_default(&self) -> bool {
+        *self == SyncSettings::default()
+    }
+}
+
 /// Which Entra attribute becomes the platform's user name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum UsernameSource {
@@ -137,12 +173,18 @@ pub enum UsernameSource {
     EmployeeId,
 }
 
-/// The `[mapping]` table.
+/// The `[mapping]` table. The defaults need no editing: userName, name, displayName, work
+/// email, title, department, preferredLanguage, country, employeeNumber, manager, active and
+/// externalId are always mapped.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MappingSettings {
     #[serde(default = "default_username")]
     pub username: UsernameSource,
+    /// `[mapping.custom]`: further Entra properties (employeeId, officeLocation, mobilePhone,
+    /// companyName, employeeHireDate, extensionAttribute1–15) → the SCIM path each goes to.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub custom: BTreeMap<String, String>,
 }
 
 fn default_username() -> UsernameSource {
@@ -153,6 +195,7 @@ impl Default for MappingSettings {
     fn default() -> MappingSettings {
         MappingSettings {
             username: default_username(),
+            custom: BTreeMap::new(),
         }
     }
 }
@@ -291,6 +334,7 @@ impl Profile {
             target: None,
             mapping: MappingSettings::default(),
             safety: SafetySettings::default(),
+            sync: SyncSettings::default(),
         };
         let text = profile.to_toml()?;
         profile.check_values(&text)?;
@@ -463,6 +507,33 @@ impl Profile {
                     }
                 }
             }
+        }
+        for (source, path) in &self.mapping.custom {
+            if let Err(message) = crate::mapping::check_custom(source, path) {
+                return Err(invalid(Some("mapping.custom"), source, message));
+            }
+        }
+        if self.sync.concurrency == 0 || self.sync.concurrency > 64 {
+            return Err(invalid(
+                Some("sync"),
+                "concurrency",
+                format!(
+                    "concurrency is {}; use a number from 1 to 64 (8 suits most platforms).",
+                    self.sync.concurrency
+                ),
+            ));
+        }
+        if self
+            .sync
+            .push_groups
+            .iter()
+            .any(|group| group.trim().is_empty())
+        {
+            return Err(invalid(
+                Some("sync"),
+                "push_groups",
+                "`push_groups` has an empty entry. Each entry is a group's Object ID from the Entra admin center.".into(),
+            ));
         }
         if self.safety.max_deactivation_percent > 100 {
             return Err(invalid(
@@ -751,6 +822,33 @@ max_deactivation_percent = 20
         let (line, message) = error_of(&FULL.replace("name = \"contoso\"", "name = \"con toso\""));
         assert_eq!(line, 1);
         assert!(message.contains("cannot be a profile name"), "{message}");
+    }
+
+    #[test]
+    fn custom_mappings_and_push_settings_name_the_key_and_the_line() {
+        let with = |extra: &str| FULL.replace("[safety]", &format!("{extra}\n[safety]"));
+        let profile = Profile::parse(&with(
+            "[mapping.custom]\nextensionAttribute3 = \"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:costCenter\"",
+        ))
+        .unwrap();
+        assert_eq!(profile.mapping.custom.len(), 1);
+        assert_eq!(
+            Profile::parse(&profile.to_toml().unwrap()).unwrap(),
+            profile
+        );
+
+        let (line, message) = error_of(&with("[mapping.custom]\nshoeSize = \"title\""));
+        assert_eq!(line, 25);
+        assert!(
+            message.contains("`shoeSize` is not an Entra property"),
+            "{message}"
+        );
+        let (line, message) = error_of(&with("[mapping.custom]\nofficeLocation = \"titel\""));
+        assert_eq!(line, 25);
+        assert!(message.contains("`titel` is not a SCIM path"), "{message}");
+        let (line, message) = error_of(&format!("{FULL}\n[sync]\nconcurrency = 0\n"));
+        assert_eq!(line, 29);
+        assert!(message.contains("from 1 to 64"), "{message}");
     }
 
     #[test]

@@ -70,6 +70,59 @@ pub struct UserRecord {
     pub employee_id: Option<String>,
     pub department: Option<String>,
     pub manager_id: Option<String>,
+    /// The further properties a sync can map (name parts, job title, leave date, …).
+    pub details: UserDetails,
+}
+
+/// A person's properties beyond those the preview needs, under their Graph names; only
+/// those Entra holds a value for are present. Stored as one JSON column in the cache.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct UserDetails(pub BTreeMap<String, String>);
+
+/// The Graph properties kept in [`UserDetails`]; `onPremisesExtensionAttributes` is kept as
+/// `extensionAttribute1` … `extensionAttribute15`.
+pub const DETAIL_PROPERTIES: &[&str] = &[
+    "givenName",
+    "surname",
+    "jobTitle",
+    "preferredLanguage",
+    "country",
+    "officeLocation",
+    "mobilePhone",
+    "companyName",
+    "employeeHireDate",
+    "employeeLeaveDateTime",
+];
+
+impl UserDetails {
+    /// The value of a Graph property (or `extensionAttributeN`), when Entra holds one.
+    pub fn get(&self, property: &str) -> Option<&str> {
+        self.0.get(property).map(String::as_str)
+    }
+
+    fn from_json(item: &Value) -> UserDetails {
+        let mut details = BTreeMap::new();
+        let mut keep = |key: &str, value: Option<&Value>| {
+            let text = match value {
+                Some(Value::String(text)) => text.trim().to_string(),
+                Some(Value::Number(number)) => number.to_string(),
+                _ => String::new(),
+            };
+            if !text.is_empty() {
+                details.insert(key.to_string(), text);
+            }
+        };
+        for property in DETAIL_PROPERTIES {
+            keep(property, item.get(*property));
+        }
+        if let Some(Value::Object(extensions)) = item.get("onPremisesExtensionAttributes") {
+            for (key, value) in extensions {
+                keep(key, Some(value));
+            }
+        }
+        UserDetails(details)
+    }
 }
 
 impl UserRecord {
@@ -100,6 +153,7 @@ impl UserRecord {
             employee_id: text("employeeId"),
             department: text("department"),
             manager_id: manager_of(item).flatten(),
+            details: UserDetails::from_json(item),
             id,
         })
     }

@@ -14,10 +14,10 @@ use serde::Serialize;
 
 use crate::data_dir::DataDir;
 pub use crate::records::ReadProblem;
-use crate::records::{DirectorySnapshot, GroupRecord, Member, MemberKind, UserRecord};
+use crate::records::{DirectorySnapshot, GroupRecord, Member, MemberKind, UserDetails, UserRecord};
 
 /// The schema this code writes; older files are migrated up to it on open.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 const MIGRATIONS: &[&str] = &[
     // 1: the snapshot, delta links and read status.
@@ -70,6 +70,8 @@ const MIGRATIONS: &[&str] = &[
         scope_key TEXT NOT NULL,
         requests INTEGER NOT NULL
     );",
+    // 3: the further properties a sync maps, as one JSON object per person.
+    "ALTER TABLE users ADD COLUMN details TEXT NOT NULL DEFAULT '{}';",
 ];
 
 /// Why the cache could not be used.
@@ -567,7 +569,7 @@ impl Store {
 struct UserRow;
 
 impl UserRow {
-    const COLUMNS: [&'static str; 9] = [
+    const COLUMNS: [&'static str; 10] = [
         "id",
         "user_principal_name",
         "mail",
@@ -577,6 +579,7 @@ impl UserRow {
         "employee_id",
         "department",
         "manager_id",
+        "details",
     ];
 
     /// `?1, ?2, …` for every column.
@@ -599,6 +602,7 @@ impl UserRow {
             &user.employee_id,
             &user.department,
             &user.manager_id,
+            &user.details,
         ]
     }
 
@@ -614,7 +618,23 @@ impl UserRow {
             employee_id: row.get(6)?,
             department: row.get(7)?,
             manager_id: row.get(8)?,
+            details: row.get(9)?,
         })
+    }
+}
+
+/// A person's further properties are stored as one JSON object.
+impl rusqlite::types::ToSql for UserDetails {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        serde_json::to_string(self)
+            .map(rusqlite::types::ToSqlOutput::from)
+            .map_err(|error| rusqlite::Error::ToSqlConversionFailure(Box::new(error)))
+    }
+}
+
+impl rusqlite::types::FromSql for UserDetails {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        Ok(serde_json::from_str(value.as_str()?).unwrap_or_default())
     }
 }
 

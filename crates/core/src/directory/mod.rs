@@ -31,7 +31,9 @@ pub use self::scope::{
     GroupScope, MAX_GROUPS, MAX_PATHS, Matched, ScopeError, ScopeResult, evaluate, parse_group_ref,
     user_select,
 };
-pub use crate::records::{DirectorySnapshot, GroupRecord, Member, MemberKind, UserRecord};
+pub use crate::records::{
+    DETAIL_PROPERTIES, DirectorySnapshot, GroupRecord, Member, MemberKind, UserDetails, UserRecord,
+};
 
 use crate::graph::GraphError;
 use crate::store::StoreError;

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
-use crate::profile::{MappingSettings, ScopeSettings, UsernameSource};
+use crate::profile::{MappingSettings, ScopeSettings};
 use crate::records::{DirectorySnapshot, GroupRecord, MemberKind, ReadProblem, UserRecord};
 
 /// Why a scope or a group choice cannot be used.
@@ -130,9 +130,9 @@ impl GroupScope {
     }
 }
 
-/// The user properties read: what the mapping, the preview and the platform's user record
-/// (department) need, nothing more.
-pub fn user_select(mapping: &MappingSettings) -> String {
+/// The user properties read: what the preview and any mapping may need, nothing more. The
+/// same for every mapping, so editing the mapping never forces a full read.
+pub fn user_select(_mapping: &MappingSettings) -> String {
     let mut properties = vec![
         "id",
         "displayName",
@@ -141,10 +141,10 @@ pub fn user_select(mapping: &MappingSettings) -> String {
         "accountEnabled",
         "userType",
         "department",
+        "employeeId",
+        "onPremisesExtensionAttributes",
     ];
-    if mapping.username == UsernameSource::EmployeeId {
-        properties.push("employeeId");
-    }
+    properties.extend(crate::records::DETAIL_PROPERTIES);
     properties.join(",")
 }
 

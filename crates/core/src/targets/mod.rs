@@ -3,13 +3,14 @@
 //! through this trait, so policy (what to write, in which order, what to hold back) never
 //! lives in a target, and a target never knows about Graph.
 
+pub mod csv;
 pub mod scim;
 
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// A boxed future that can cross threads: targets are called from the engine's runtime and
@@ -23,7 +24,7 @@ pub type TargetFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, TargetError
 pub type Attributes = BTreeMap<String, Value>;
 
 /// What Rollcall wants one platform account to be.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AccountWrite {
     /// The Entra object ID; sent as the SCIM `externalId`.
     pub external_id: String,

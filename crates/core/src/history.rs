@@ -1,0 +1,180 @@
+//! The run history, kept in the ledger file: every sync (what started it, when it began and
+//! ended, its counts, per-person errors, what was held back and why, and which accounts it
+//! deactivated, so `undo` can switch them back on), and the write rate measured on earlier
+//! runs that the estimate is made from.
+
+use rusqlite::{OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::ledger::{Ledger, LedgerError, timestamp};
+
+/// What started a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    /// The admin, in the window or on the command line.
+    Manual,
+    /// The schedule.
+    Schedule,
+    /// `undo` of an earlier run.
+    Undo,
+}
+
+impl Trigger {
+    fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Manual => "manual",
+            Trigger::Schedule => "schedule",
+            Trigger::Undo => "undo",
+        }
+    }
+
+    fn parse(text: &str) -> Trigger {
+        match text {
+            "schedule" => Trigger::Schedule,
+            "undo" => Trigger::Undo,
+            _ => Trigger::Manual,
+        }
+    }
+}
+
+/// An account a run switched off.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeactivatedAccount {
+    /// The user name on the platform.
+    pub user: String,
+    #[serde(rename = "entraId")]
+    pub entra_id: String,
+    #[serde(rename = "targetId")]
+    pub target_id: String,
+    /// Why, in words: "no longer in scope", "disabled in Entra", "left on 2026-05-31".
+    pub reason: String,
+}
+
+/// One stored run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunRecord {
+    pub id: i64,
+    pub trigger: Trigger,
+    pub dry_run: bool,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    /// Writes sent to the platform.
+    pub writes: u64,
+    pub elapsed_ms: u64,
+    /// The run's report as JSON (`None` for a run that never finished).
+    pub report: Option<Value>,
+}
+
+impl RunRecord {
+    /// The accounts this run deactivated.
+    pub fn deactivated(&self) -> Vec<DeactivatedAccount> {
+        self.report
+            .as_ref()
+            .and_then(|report| report.get("deactivated"))
+            .and_then(|list| serde_json::from_value(list.clone()).ok())
+            .unwrap_or_default()
+    }
+}
+
+fn to_u64(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+fn to_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+impl Ledger {
+    /// Records that a run began; returns its number.
+    pub fn begin_run(
+        &self,
+        trigger: Trigger,
+        dry_run: bool,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<i64, LedgerError> {
+        let connection = self.lock();
+        connection.execute(
+            "INSERT INTO runs (trigger, dry_run, started_at) VALUES (?1, ?2, ?3)",
+            params![trigger.as_str(), dry_run, timestamp(at)],
+        )?;
+        Ok(connection.last_insert_rowid())
+    }
+
+    /// Records how a run ended.
+    pub fn finish_run(
+        &self,
+        run: i64,
+        report: &impl Serialize,
+        writes: u64,
+        elapsed_ms: u64,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), LedgerError> {
+        let report = serde_json::to_string(report)?;
+        self.lock().execute(
+            "UPDATE runs SET finished_at = ?2, writes = ?3, elapsed_ms = ?4, report = ?5 WHERE id = ?1",
+            params![run, timestamp(at), to_i64(writes), to_i64(elapsed_ms), report],
+        )?;
+        Ok(())
+    }
+
+    /// The most recent runs, newest first.
+    pub fn runs(&self, limit: usize) -> Result<Vec<RunRecord>, LedgerError> {
+        let connection = self.lock();
+        let mut statement = connection.prepare(
+            "SELECT id, trigger, dry_run, started_at, finished_at, writes, elapsed_ms, report FROM runs ORDER BY id DESC LIMIT ?1",
+        )?;
+        let rows = statement.query_map(
+            params![i64::try_from(limit).unwrap_or(i64::MAX)],
+            row_to_run,
+        )?;
+        let mut runs = Vec::new();
+        for row in rows {
+            runs.push(row?);
+        }
+        Ok(runs)
+    }
+
+    /// One run by number.
+    pub fn run(&self, id: i64) -> Result<Option<RunRecord>, LedgerError> {
+        Ok(self
+            .lock()
+            .query_row(
+                "SELECT id, trigger, dry_run, started_at, finished_at, writes, elapsed_ms, report FROM runs WHERE id = ?1",
+                params![id],
+                row_to_run,
+            )
+            .optional()?)
+    }
+
+    /// Writes a second, measured over the last runs that wrote (at least 20 writes each);
+    /// `None` before there is one.
+    pub fn write_rate(&self) -> Result<Option<f64>, LedgerError> {
+        let (writes, elapsed): (i64, i64) = self.lock().query_row(
+            "SELECT COALESCE(SUM(writes), 0), COALESCE(SUM(elapsed_ms), 0) FROM
+               (SELECT writes, elapsed_ms FROM runs WHERE dry_run = 0 AND writes >= 20 AND finished_at IS NOT NULL
+                ORDER BY id DESC LIMIT 5)",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?;
+        if writes <= 0 || elapsed <= 0 {
+            return Ok(None);
+        }
+        Ok(Some(writes as f64 * 1000.0 / elapsed as f64))
+    }
+}
+
+fn row_to_run(row: &rusqlite::Row<'_>) -> rusqlite::Result<RunRecord> {
+    let report: Option<String> = row.get(7)?;
+    Ok(RunRecord {
+        id: row.get(0)?,
+        trigger: Trigger::parse(&row.get::<_, String>(1)?),
+        dry_run: row.get(2)?,
+        started_at: row.get(3)?,
+        finished_at: row.get(4)?,
+        writes: to_u64(row.get(5)?),
+        elapsed_ms: to_u64(row.get(6)?),
+        report: report.and_then(|text| serde_json::from_str(&text).ok()),
+    })
+}

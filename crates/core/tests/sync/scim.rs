@@ -1,0 +1,135 @@
+//! The same sync into the sandbox's SCIM 2.0 service over HTTP, through the real SCIM
+//! client: first sync, a no-op sync with no writes, life in Entra reaching the platform, a
+//! lost reply that leaves no duplicate, and the guard holding a 64% drop.
+
+use rollcall_core::secret::Secret;
+use rollcall_core::targets::scim::ScimTarget;
+use rollcall_sandbox::UserChanges;
+use serde_json::Value;
+
+use crate::support::*;
+
+fn scim(world: &World) -> ScimTarget {
+    let info = world.sandbox.info();
+    ScimTarget::new(&info.scim_url, Secret::new(info.scim_token.clone())).unwrap()
+}
+
+fn by_external_id(world: &World) -> std::collections::BTreeMap<String, Value> {
+    world
+        .sandbox
+        .scim()
+        .users()
+        .into_iter()
+        .filter_map(|user| {
+            let id = user.get("externalId")?.as_str()?.to_string();
+            Some((id, user))
+        })
+        .collect()
+}
+
+async fn sync_scim(world: &mut World, options: Options) -> rollcall_core::sync::SyncReport {
+    let started = chrono::Utc::now();
+    world.read().await.unwrap();
+    let target = scim(world);
+    world.sync_into(&target, options, started).await
+}
+
+#[tokio::test]
+async fn a_first_sync_then_nothing_then_changes_reach_the_scim_service() {
+    let mut world = world(300, "All Staff").await;
+    let report = sync_scim(&mut world, Options::default()).await;
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let enabled: Vec<_> = world.people().into_iter().filter(|p| p.enabled).collect();
+    assert_eq!(report.applied.create, enabled.len());
+    let users = by_external_id(&world);
+    assert_eq!(users.len(), enabled.len());
+    assert_eq!(world.sandbox.scim().user_count(), enabled.len());
+    for person in &enabled {
+        let user = &users[&person.id];
+        assert_eq!(user["userName"], person.user_principal_name.as_str());
+        assert_eq!(user["displayName"], person.display_name.as_str());
+        assert_eq!(user["active"], true);
+    }
+
+    let writes = world.sandbox.scim().request_counts().writes();
+    let again = sync_scim(&mut world, Options::default()).await;
+    assert_eq!(again.writes, 0);
+    assert_eq!(
+        world.sandbox.scim().request_counts().writes(),
+        writes,
+        "no-op sync"
+    );
+
+    let control = world.sandbox.control();
+    control.disable_user(&enabled[0].id).unwrap();
+    control
+        .update_user(
+            &enabled[1].id,
+            UserChanges {
+                display_name: Some("Siobhán O'Neill".into()),
+                department: Some("Quality Office".into()),
+                ..UserChanges::default()
+            },
+        )
+        .unwrap();
+    let report = sync_scim(&mut world, Options::default()).await;
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!((report.applied.update, report.applied.deactivate), (1, 1));
+    let users = by_external_id(&world);
+    assert_eq!(users[&enabled[0].id]["active"], false);
+    assert_eq!(users[&enabled[1].id]["displayName"], "Siobhán O'Neill");
+    assert_eq!(users.len(), enabled.len(), "nothing deleted");
+}
+
+#[tokio::test]
+async fn lost_replies_from_the_scim_service_leave_no_duplicate() {
+    let mut world = world(120, "All Staff").await;
+    world.sandbox.scim().lose_next_replies(3);
+    let first = sync_scim(&mut world, Options::default()).await;
+    let second = sync_scim(&mut world, Options::default()).await;
+    let enabled = world.people().iter().filter(|p| p.enabled).count();
+    assert_eq!(
+        world.sandbox.scim().user_count(),
+        enabled,
+        "{first:?}\n{second:?}"
+    );
+    assert_eq!(by_external_id(&world).len(), enabled);
+    let third = sync_scim(&mut world, Options::default()).await;
+    assert_eq!(third.writes, 0, "{third:?}");
+}
+
+#[tokio::test]
+async fn a_64_percent_drop_is_held_by_the_guard_on_the_scim_service() {
+    let mut world = world(150, "All Staff").await;
+    sync_scim(&mut world, Options::default()).await;
+    let enabled: Vec<_> = world.people().into_iter().filter(|p| p.enabled).collect();
+    let drop = (enabled.len() * 64 + 50) / 100;
+    let control = world.sandbox.control();
+    for person in enabled.iter().take(drop) {
+        control.disable_user(&person.id).unwrap();
+    }
+    let held = sync_scim(&mut world, Options::default()).await;
+    assert_eq!(held.applied.deactivate, 0);
+    assert!(
+        held.blocked[0]
+            .message
+            .starts_with("This would switch off 64% of accounts")
+    );
+    let active = |world: &World| {
+        by_external_id(world)
+            .values()
+            .filter(|u| u["active"] == true)
+            .count()
+    };
+    assert_eq!(active(&world), enabled.len());
+    let forced = sync_scim(
+        &mut world,
+        Options {
+            force: true,
+            ..Options::default()
+        },
+    )
+    .await;
+    assert_eq!(forced.applied.deactivate, drop);
+    assert_eq!(active(&world), enabled.len() - drop);
+}
