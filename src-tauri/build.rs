@@ -19,6 +19,9 @@ const COMMANDS: &[&str] = &[
     "saved_scope",
     "export_preview_csv",
     "choose_export_file",
+    "sync_now",
+    "sync_history",
+    "undo_run",
 ];
 
 fn main() {

@@ -5,18 +5,21 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+use rollcall_core::apply::SyncProgress;
 use rollcall_core::check::CheckReport;
 use rollcall_core::diagnosis::Diagnosis;
 use rollcall_core::directory::GroupChoice;
 use rollcall_core::graph::{CancelToken, ReadProgress};
+use rollcall_core::history::{RunRecord, Trigger};
 use rollcall_core::ops::{
     ChosenCloud, ConnectionRequest, ErrorCode, ExportTo, ExportedFile, FieldProblem, InputsToCheck,
     OpError, PermissionNeed, PortalPages, ReadObserver, SavedConnection, SavedScope, ScopeChoice,
-    TenantLookup, Workspace,
+    SyncObserver, SyncRequest, TenantLookup, Workspace,
 };
 use rollcall_core::preview::Preview;
+use rollcall_core::sync::SyncReport;
 use rollcall_sandbox::AppState;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Emitter, Runtime, State};
 use tauri_plugin_dialog::DialogExt;
 
@@ -84,6 +87,9 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         saved_scope,
         export_preview_csv,
         choose_export_file,
+        sync_now,
+        sync_history,
+        undo_run,
     ]
 }
 
@@ -237,7 +243,74 @@ pub async fn read_preview<R: Runtime>(
     ws.read_preview(&profile, Some(choice), observer).await
 }
 
-/// Stops the preview read that is running, if any; true when one was asked to stop.
+/// The event the window receives while a sync writes.
+pub const SYNC_PROGRESS_EVENT: &str = "sync-progress";
+
+/// Syncs the connection (or, with `dry_run`, works out what a sync would do), sending
+/// `read-progress` while Entra is read and `sync-progress` while the platform is written.
+#[tauri::command]
+pub async fn sync_now<R: Runtime>(
+    profile: String,
+    request: SyncChoice,
+    app: AppHandle<R>,
+    ws: State<'_, Workspace>,
+) -> Result<SyncReport, OpError> {
+    let reads = app.clone();
+    let observer = SyncObserver {
+        read: ReadObserver {
+            progress: Some(Arc::new(move |progress: &ReadProgress| {
+                let _ = reads.emit(READ_PROGRESS_EVENT, progress);
+            })),
+            cancel: CancelToken::new(),
+        },
+        progress: Some(Arc::new(move |progress: &SyncProgress| {
+            let _ = app.emit(SYNC_PROGRESS_EVENT, progress);
+        })),
+    };
+    ws.sync(&profile, &request.into(), observer).await
+}
+
+/// The connection's runs, newest first.
+#[tauri::command]
+pub fn sync_history(profile: String, ws: State<'_, Workspace>) -> Result<Vec<RunRecord>, OpError> {
+    ws.history(&profile)
+}
+
+/// Switches back on what run `run` switched off (or, with `dry_run`, says what it would).
+#[tauri::command]
+pub async fn undo_run(
+    profile: String,
+    run: i64,
+    dry_run: bool,
+    ws: State<'_, Workspace>,
+) -> Result<SyncReport, OpError> {
+    ws.undo(&profile, run, dry_run, SyncObserver::default())
+        .await
+}
+
+/// What the window asks of a sync; always started by hand.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SyncChoice {
+    #[serde(default)]
+    pub dry_run: bool,
+    #[serde(default)]
+    pub force_deactivations: bool,
+    #[serde(default)]
+    pub only: Option<String>,
+}
+
+impl From<SyncChoice> for SyncRequest {
+    fn from(choice: SyncChoice) -> SyncRequest {
+        SyncRequest {
+            dry_run: choice.dry_run,
+            force_deactivations: choice.force_deactivations,
+            only: choice.only,
+            trigger: Trigger::Manual,
+        }
+    }
+}
+
+/// Stops the read or sync that is running, if any; true when one was asked to stop.
 #[tauri::command]
 pub fn cancel_read(ws: State<'_, Workspace>) -> bool {
     ws.reads().cancel()

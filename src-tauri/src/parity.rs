@@ -251,3 +251,68 @@ fn a_wrong_secret_is_reported_the_same_way() {
     assert_eq!(status, 2, "an unknown connection is bad usage");
     assert_eq!(window["code"], "profile_not_found");
 }
+
+#[test]
+fn a_sync_is_planned_run_and_listed_the_same_way() {
+    let hosts = hosts();
+    let staff = vec![hosts.sandbox.control().group_id("Teaching Staff").unwrap()];
+    hosts.save(None, &staff);
+
+    let (status, _) = hosts.cli(&["sync", "school"]);
+    let window = hosts
+        .window("sync_now", json!({"profile": "school", "request": {}}))
+        .unwrap_err();
+    assert_eq!(status, 2, "a connection with no platform is bad usage");
+    assert_eq!(window["code"], "no_target");
+
+    let info = hosts.sandbox.info();
+    hosts
+        .ws
+        .set_target(
+            "school",
+            rollcall_core::profile::TargetSettings {
+                kind: rollcall_core::profile::TargetKind::Scim,
+                url: Some(info.scim_url.clone()),
+                path: None,
+            },
+        )
+        .unwrap();
+    hosts
+        .ws
+        .store_secret(
+            "school",
+            rollcall_core::ops::SecretTarget::Platform,
+            &info.scim_token,
+        )
+        .unwrap();
+
+    let (status, cli) = hosts.cli(&["sync", "school", "--dry-run"]);
+    let window = hosts
+        .window(
+            "sync_now",
+            json!({"profile": "school", "request": {"dry_run": true}}),
+        )
+        .unwrap();
+    assert_eq!(status, 0, "{cli:#}");
+    let outcome = |report: &Value| {
+        json!({
+            "dry_run": report["dry_run"],
+            "plan": report["plan"],
+            "applied": report["applied"],
+            "errors": report["errors"],
+            "blocked": report["blocked"],
+        })
+    };
+    assert!(cli["plan"]["create"].as_u64().unwrap() > 50, "{cli:#}");
+    assert_eq!(outcome(&window), outcome(&cli));
+
+    let (status, synced) = hosts.cli(&["sync", "school"]);
+    assert_eq!(status, 0, "{synced:#}");
+    assert_eq!(synced["applied"]["create"], cli["plan"]["create"]);
+    let (_, cli_history) = hosts.cli(&["history", "school"]);
+    let window_history = hosts
+        .window("sync_history", json!({"profile": "school"}))
+        .unwrap();
+    assert_eq!(window_history, cli_history);
+    assert_eq!(window_history.as_array().map(Vec::len), Some(3));
+}

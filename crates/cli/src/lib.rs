@@ -19,6 +19,7 @@ mod preview;
 mod profile;
 mod sandbox;
 mod secret;
+mod sync;
 
 /// Exit status when the command ran and found problems (or the computer failed it).
 pub use rollcall_core::ops::EXIT_PROBLEMS;
@@ -58,6 +59,12 @@ enum Command {
     Check(check::CheckArgs),
     /// Read a profile's scope from Entra and show who would get an account, and why.
     Preview(preview::PreviewArgs),
+    /// Bring the learning platform in step with Entra: create, update, deactivate; never delete.
+    Sync(sync::SyncArgs),
+    /// List a profile's sync runs.
+    History(sync::HistoryArgs),
+    /// Switch back on the accounts a run switched off.
+    Undo(sync::UndoArgs),
 }
 
 /// What the `rollcall` binary should do after the command line was read.
@@ -116,6 +123,9 @@ fn run_in_workspace(command: Command, ws: &Workspace, out: &mut dyn Write) -> u8
         Command::Secret(args) => secret::run(&args, ws),
         Command::Check(args) => check::execute(&args, ws, out),
         Command::Preview(args) => preview::execute(&args, ws, out),
+        Command::Sync(args) => sync::sync(&args, ws, out),
+        Command::History(args) => sync::history(&args, ws, out),
+        Command::Undo(args) => sync::undo(&args, ws, out),
     }
 }
 

@@ -28,7 +28,7 @@ pub(crate) struct PreviewArgs {
 }
 
 /// Progress on the terminal: stage, people, pages, time so far and time left.
-fn progress_line(progress: &ReadProgress) {
+pub(crate) fn progress_line(progress: &ReadProgress) {
     let left = progress
         .time_left_ms
         .map(|left| format!(", about {:.0} s left", (left as f64 / 1000.0).ceil()))

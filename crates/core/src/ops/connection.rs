@@ -277,10 +277,24 @@ impl Workspace {
         Ok(check::check_connection(&input, &self.check_options()).await)
     }
 
-    /// Checks a saved connection with its stored secret.
+    /// Checks a saved connection with its stored secret, and its learning platform when one
+    /// is configured (its findings join the report's).
     pub async fn check_profile(&self, name: &str) -> OpResult<CheckReport> {
         let profile = self.profile(name)?;
-        Ok(check::check_profile(&profile, self.secrets(), &self.check_options()).await)
+        let mut report =
+            check::check_profile(&profile, self.secrets(), &self.check_options()).await;
+        let platform = self.check_target(&profile.name).await?;
+        if platform
+            .iter()
+            .any(|diagnosis| diagnosis.severity == crate::diagnosis::Severity::Error)
+        {
+            report.ok = false;
+        }
+        report.diagnoses.extend(platform);
+        report
+            .diagnoses
+            .sort_by_key(|diagnosis| std::cmp::Reverse(diagnosis.severity));
+        Ok(report)
     }
 
     /// Saves the connection: the secret into the keychain, then the profile (switched off,

@@ -37,6 +37,21 @@ pub enum ErrorCode {
     ExportPath,
     /// The export could not be written.
     Export,
+    /// The connection has no learning platform (`[target]`) yet.
+    NoTarget,
+    /// The learning platform cannot be reached as configured (no token stored, a bad address,
+    /// a folder that cannot be written).
+    Target,
+    /// The ledger of owned accounts and runs could not be opened or written.
+    Ledger,
+    /// `--only` names nobody in scope or owned.
+    NoSuchPerson,
+    /// The run named does not exist.
+    NoSuchRun,
+    /// The run named switched nobody off.
+    NothingToUndo,
+    /// The connection is switched off, so its schedule does not sync it.
+    Disabled,
     /// The work stopped for a reason inside Rollcall (a task ended unexpectedly).
     Stopped,
 }
@@ -64,6 +79,13 @@ impl ErrorCode {
             ErrorCode::Cache => "cache",
             ErrorCode::ExportPath => "export_path",
             ErrorCode::Export => "export",
+            ErrorCode::NoTarget => "no_target",
+            ErrorCode::Target => "target",
+            ErrorCode::Ledger => "ledger",
+            ErrorCode::NoSuchPerson => "no_such_person",
+            ErrorCode::NoSuchRun => "no_such_run",
+            ErrorCode::NothingToUndo => "nothing_to_undo",
+            ErrorCode::Disabled => "disabled",
             ErrorCode::Stopped => "stopped",
         }
     }
@@ -77,7 +99,10 @@ impl ErrorCode {
             | ErrorCode::SecretInvalid
             | ErrorCode::Cloud
             | ErrorCode::Scope
-            | ErrorCode::ExportPath => EXIT_USAGE,
+            | ErrorCode::ExportPath
+            | ErrorCode::NoTarget
+            | ErrorCode::NoSuchPerson
+            | ErrorCode::NoSuchRun => EXIT_USAGE,
             ErrorCode::ProfileWrite
             | ErrorCode::DataFolder
             | ErrorCode::Keychain
@@ -86,6 +111,10 @@ impl ErrorCode {
             | ErrorCode::Graph
             | ErrorCode::Cache
             | ErrorCode::Export
+            | ErrorCode::Target
+            | ErrorCode::Ledger
+            | ErrorCode::NothingToUndo
+            | ErrorCode::Disabled
             | ErrorCode::Stopped => EXIT_PROBLEMS,
         }
     }
@@ -161,6 +190,13 @@ mod tests {
             ErrorCode::Cache,
             ErrorCode::ExportPath,
             ErrorCode::Export,
+            ErrorCode::NoTarget,
+            ErrorCode::Target,
+            ErrorCode::Ledger,
+            ErrorCode::NoSuchPerson,
+            ErrorCode::NoSuchRun,
+            ErrorCode::NothingToUndo,
+            ErrorCode::Disabled,
             ErrorCode::Stopped,
         ] {
             assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());

@@ -17,6 +17,7 @@ mod connection;
 mod error;
 mod profiles;
 mod reading;
+mod sync;
 
 use std::sync::Arc;
 
@@ -37,6 +38,7 @@ pub use profiles::{ProfileSummary, SecretTarget};
 pub use reading::{
     ExportTo, ExportedFile, ReadObserver, ReadSlot, SavedScope, ScopeChoice, suggested_export_name,
 };
+pub use sync::{SyncObserver, SyncProgressSink, SyncRequest};
 
 /// Where the operations run: the data folder, the secrets, the clock and the endpoints.
 #[derive(Clone)]

@@ -67,7 +67,7 @@ pub struct ReadObserver {
     pub cancel: CancelToken,
 }
 
-/// The preview read running now, if any, so a host can cancel it. Each read is numbered, so
+/// The read (or sync) running now, if any, so a host can cancel it. Each read is numbered, so
 /// a read that ends never forgets a newer one, and a new read stops the one before.
 #[derive(Clone, Default)]
 pub struct ReadSlot {
@@ -75,13 +75,13 @@ pub struct ReadSlot {
 }
 
 /// A read registered in a [`ReadSlot`]; unregisters itself when dropped.
-struct Running<'a> {
+pub(super) struct Running<'a> {
     slot: &'a ReadSlot,
     number: u64,
 }
 
 impl ReadSlot {
-    fn begin(&self, token: CancelToken) -> Running<'_> {
+    pub(super) fn begin(&self, token: CancelToken) -> Running<'_> {
         let mut number = 0;
         if let Ok(mut current) = self.current.lock() {
             if let Some((previous, running)) = current.take() {
@@ -124,7 +124,7 @@ fn read_error(error: ReadError) -> OpError {
     OpError::new(code, error.to_string())
 }
 
-fn scope_of(settings: &ScopeSettings) -> OpResult<GroupScope> {
+pub(super) fn scope_of(settings: &ScopeSettings) -> OpResult<GroupScope> {
     GroupScope::from_settings(settings).map_err(|error| {
         OpError::new(
             ErrorCode::Scope,
@@ -133,7 +133,7 @@ fn scope_of(settings: &ScopeSettings) -> OpResult<GroupScope> {
     })
 }
 
-fn cache_error(error: impl std::fmt::Display) -> OpError {
+pub(super) fn cache_error(error: impl std::fmt::Display) -> OpError {
     OpError::new(ErrorCode::Cache, error.to_string())
 }
 
@@ -175,7 +175,7 @@ pub fn suggested_export_name(profile: &str) -> String {
 }
 
 impl Workspace {
-    fn graph_client(&self, profile: &Profile) -> OpResult<GraphClient> {
+    pub(super) fn graph_client(&self, profile: &Profile) -> OpResult<GraphClient> {
         GraphClient::for_profile(profile, self.secrets(), self.clock())
             .map(|client| client.with_retry_policy(self.retry))
             .map_err(|message| {
@@ -189,7 +189,7 @@ impl Workspace {
             })
     }
 
-    fn cache(&self, profile: &str) -> OpResult<Store> {
+    pub(super) fn cache(&self, profile: &str) -> OpResult<Store> {
         Store::for_profile(self.data_dir(), profile).map_err(cache_error)
     }
 

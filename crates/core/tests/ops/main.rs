@@ -274,3 +274,166 @@ async fn a_missing_group_or_connection_has_its_own_code() {
         "a refused choice is not remembered"
     );
 }
+
+mod sync {
+    use rollcall_core::history::Trigger;
+    use rollcall_core::ops::{SecretTarget, SyncObserver, SyncRequest};
+    use rollcall_core::profile::{TargetKind, TargetSettings};
+
+    use super::*;
+
+    fn point_at_platform(host: &Host) {
+        let info = host.sandbox.info();
+        host.ws
+            .set_target(
+                "school",
+                TargetSettings {
+                    kind: TargetKind::Scim,
+                    url: Some(info.scim_url.clone()),
+                    path: None,
+                },
+            )
+            .unwrap();
+        host.ws
+            .store_secret("school", SecretTarget::Platform, &info.scim_token)
+            .unwrap();
+    }
+
+    async fn connected() -> Host {
+        let host = host().await;
+        host.ws
+            .save_connection("school", &host.connection(None))
+            .unwrap();
+        host.ws
+            .read_preview("school", Some(host.staff()), ReadObserver::default())
+            .await
+            .unwrap();
+        host
+    }
+
+    #[tokio::test]
+    async fn a_dry_run_then_a_sync_then_nothing_to_do() {
+        let host = connected().await;
+        let none = host
+            .ws
+            .sync("school", &SyncRequest::default(), SyncObserver::default())
+            .await
+            .unwrap_err();
+        assert_eq!(none.code, ErrorCode::NoTarget, "{none:?}");
+        assert_eq!(none.exit_status(), 2);
+        point_at_platform(&host);
+
+        let checked = host.ws.check_profile("school").await.unwrap();
+        assert!(checked.ok, "{checked:#?}");
+
+        // Everyone enabled gets an account; disabled people get none on a first sync.
+        let people = host
+            .ws
+            .cached_preview("school", None)
+            .unwrap()
+            .totals
+            .enabled;
+        let dry = host
+            .ws
+            .sync(
+                "school",
+                &SyncRequest {
+                    dry_run: true,
+                    ..SyncRequest::default()
+                },
+                SyncObserver::default(),
+            )
+            .await
+            .unwrap();
+        assert!(dry.dry_run);
+        assert_eq!(dry.plan.create, people, "{dry:#?}");
+        assert_eq!(dry.applied.create, 0);
+        assert_eq!(
+            host.sandbox.scim().user_count(),
+            0,
+            "a dry run writes nothing"
+        );
+
+        let first = host
+            .ws
+            .sync("school", &SyncRequest::default(), SyncObserver::default())
+            .await
+            .unwrap();
+        assert_eq!(first.applied.create, people, "{first:#?}");
+        assert!(!first.has_problems(), "{first:#?}");
+        assert_eq!(host.sandbox.scim().user_count(), people);
+
+        let again = host
+            .ws
+            .sync("school", &SyncRequest::default(), SyncObserver::default())
+            .await
+            .unwrap();
+        assert_eq!(again.plan.total(), 0, "{again:#?}");
+        assert_eq!(again.writes, 0, "a sync with nothing to do writes nothing");
+
+        let runs = host.ws.history("school").unwrap();
+        assert_eq!(runs.len(), 3);
+        assert_eq!(runs[0].id, again.run, "newest first");
+        assert!(runs[2].dry_run);
+    }
+
+    #[tokio::test]
+    async fn a_switched_off_connection_is_not_synced_by_its_schedule() {
+        let host = connected().await;
+        point_at_platform(&host);
+        let refused = host
+            .ws
+            .sync(
+                "school",
+                &SyncRequest {
+                    trigger: Trigger::Schedule,
+                    ..SyncRequest::default()
+                },
+                SyncObserver::default(),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code, ErrorCode::Disabled);
+        assert_eq!(host.sandbox.scim().user_count(), 0);
+
+        let nobody = host
+            .ws
+            .sync(
+                "school",
+                &SyncRequest {
+                    only: Some("nobody@nowhere.example".into()),
+                    ..SyncRequest::default()
+                },
+                SyncObserver::default(),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(nobody.code, ErrorCode::NoSuchPerson);
+    }
+
+    #[tokio::test]
+    async fn a_wrong_platform_token_is_named_by_the_check_and_stops_the_sync() {
+        let host = connected().await;
+        point_at_platform(&host);
+        host.ws
+            .store_secret("school", SecretTarget::Platform, "not-the-token")
+            .unwrap();
+        let checked = host.ws.check_profile("school").await.unwrap();
+        assert!(!checked.ok);
+        assert!(
+            checked
+                .diagnoses
+                .iter()
+                .any(|diagnosis| diagnosis.code.as_str() == "target_token_rejected"),
+            "{checked:#?}"
+        );
+        let report = host
+            .ws
+            .sync("school", &SyncRequest::default(), SyncObserver::default())
+            .await
+            .unwrap();
+        assert!(report.stopped.is_some(), "{report:#?}");
+        assert!(report.has_problems());
+        assert_eq!(host.sandbox.scim().user_count(), 0);
+    }
+}
