@@ -18,10 +18,15 @@ pub(crate) struct ProfileArgs {
 
 #[derive(Debug, Subcommand)]
 enum ProfileAction {
-    /// Check a profile file and add it to the data directory (replacing one of the same name).
+    /// Check a profile file and add it to the data directory, disabled. A profile of the same
+    /// name is replaced only with --replace.
     Import {
         /// The TOML file to import.
         file: PathBuf,
+        /// Replace a profile of the same name (its secrets are kept only when it still signs
+        /// in to the same place).
+        #[arg(long)]
+        replace: bool,
     },
     /// Print a profile as TOML.
     Export {
@@ -38,8 +43,18 @@ enum ProfileAction {
 
 pub(crate) fn execute(args: &ProfileArgs, ws: &Workspace, out: &mut dyn Write) -> u8 {
     match &args.action {
-        ProfileAction::Import { file } => match ws.import_profile(file) {
+        ProfileAction::Import { file, replace } => match ws.import_profile_with(file, *replace) {
             Ok(profile) => {
+                if profile.entra.cloud == rollcall_core::profile::CloudKey::Custom {
+                    eprint_line(&format!(
+                        "Warning: this profile signs in at a custom address ({}), not a Microsoft cloud. Store a secret for it only if you trust that address.",
+                        profile
+                            .entra
+                            .authority_url
+                            .as_deref()
+                            .unwrap_or("not given")
+                    ));
+                }
                 let state = if profile.enabled {
                     "enabled"
                 } else {

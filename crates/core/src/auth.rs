@@ -11,9 +11,8 @@ use oauth2::basic::{
     BasicRevocationErrorResponse, BasicTokenIntrospectionResponse, BasicTokenResponse,
 };
 use oauth2::{
-    AsyncHttpClient, AuthType, ClientSecret, EndpointNotSet, EndpointSet, HttpClientError,
-    HttpRequest, HttpResponse, RequestTokenError, Scope, StandardRevocableToken, TokenResponse,
-    TokenUrl,
+    AuthType, ClientSecret, EndpointNotSet, EndpointSet, HttpClientError, HttpRequest,
+    HttpResponse, RequestTokenError, Scope, StandardRevocableToken, TokenResponse, TokenUrl,
 };
 use serde::{Deserialize, Serialize};
 
@@ -21,7 +20,7 @@ use crate::clock::Clock;
 use crate::cloud::{Cloud, PortalLinks};
 use crate::credentials::{ClientId, TenantRef};
 use crate::diagnosis::{Diagnosis, Service};
-use crate::network::{server_failure, transport_failure};
+use crate::network::{TOKEN_BODY_LIMIT, read_body, server_failure, transport_failure};
 use crate::secret::Secret;
 
 /// How long before its expiry a token is replaced rather than reused.
@@ -192,8 +191,7 @@ impl TokenSource {
             let http = http.clone();
             let status_slot = status_slot.clone();
             async move {
-                let response: Result<HttpResponse, HttpClientError<reqwest::Error>> =
-                    http.call(request).await;
+                let response = call_limited(&http, request).await;
                 if let Ok(answer) = &response {
                     *status_slot
                         .lock()
@@ -214,16 +212,10 @@ impl TokenSource {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .unwrap_or(0);
         match result {
-            Ok(response) => {
-                let lifetime = response
-                    .expires_in()
-                    .and_then(|lifetime| Duration::from_std(lifetime).ok())
-                    .unwrap_or(Duration::hours(1));
-                Ok(AccessToken {
-                    value: Secret::new(response.access_token().secret().clone()),
-                    expires_at: started + lifetime,
-                })
-            }
+            Ok(response) => Ok(AccessToken {
+                value: Secret::new(response.access_token().secret().clone()),
+                expires_at: token_expiry(started, response.expires_in()),
+            }),
             Err(RequestTokenError::ServerResponse(error)) => {
                 Err(TokenError::Refused { status, error })
             }
@@ -249,6 +241,49 @@ impl TokenSource {
             }
         }
     }
+}
+
+/// The longest lifetime a token is trusted for, whatever `expires_in` says (Entra gives
+/// 60 to 90 minutes).
+pub const TOKEN_LIFETIME_CAP: Duration = Duration::hours(24);
+
+/// When a token received at `received` expires: its `expires_in`, at most
+/// [`TOKEN_LIFETIME_CAP`], an hour when it says nothing. Never overflows.
+pub fn token_expiry(
+    received: DateTime<Utc>,
+    expires_in: Option<std::time::Duration>,
+) -> DateTime<Utc> {
+    let lifetime = expires_in
+        .map(|lifetime| {
+            Duration::from_std(lifetime)
+                .unwrap_or(TOKEN_LIFETIME_CAP)
+                .min(TOKEN_LIFETIME_CAP)
+        })
+        .unwrap_or(Duration::hours(1));
+    received.checked_add_signed(lifetime).unwrap_or(received)
+}
+
+/// Sends a token request and reads its answer up to [`TOKEN_BODY_LIMIT`].
+async fn call_limited(
+    http: &reqwest::Client,
+    request: HttpRequest,
+) -> Result<HttpResponse, HttpClientError<reqwest::Error>> {
+    let request = reqwest::Request::try_from(request)
+        .map_err(|error| HttpClientError::Reqwest(Box::new(error)))?;
+    let response = http
+        .execute(request)
+        .await
+        .map_err(|error| HttpClientError::Reqwest(Box::new(error)))?;
+    let mut answer = oauth2::http::Response::builder()
+        .status(response.status())
+        .version(response.version());
+    for (name, value) in response.headers() {
+        answer = answer.header(name, value);
+    }
+    let body = read_body(response, TOKEN_BODY_LIMIT)
+        .await
+        .map_err(|error| HttpClientError::Other(error.to_string()))?;
+    answer.body(body).map_err(HttpClientError::Http)
 }
 
 impl TokenError {

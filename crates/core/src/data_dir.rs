@@ -1,5 +1,7 @@
 //! Where Rollcall keeps its profiles, cache and logs: one directory, chosen once at start-up
-//! and passed down, so tests and demo mode never touch a user's real data.
+//! and passed down, so tests and demo mode never touch a user's real data. It holds personal
+//! data, so it is created readable by its owner only (0700 on Unix) and, on Windows, in the
+//! local (not roaming) application data folder.
 
 use std::path::{Path, PathBuf};
 
@@ -46,7 +48,7 @@ impl DataDir {
             (Some(path), _) => path.to_path_buf(),
             (None, Some(path)) => path,
             (None, None) => directories::ProjectDirs::from("app", "Rollcall", "Rollcall")
-                .map(|dirs| dirs.data_dir().to_path_buf())
+                .map(|dirs| dirs.data_local_dir().to_path_buf())
                 .ok_or(DataDirError::NoHome)?,
         };
         Ok(DataDir::at(base, mode))
@@ -61,9 +63,9 @@ impl DataDir {
         DataDir { root }
     }
 
-    /// Creates the directory (and its parents) if it does not exist yet.
+    /// Creates the directory (and its parents) if it does not exist yet, owner-only.
     pub fn ensure(&self) -> Result<&Path, DataDirError> {
-        std::fs::create_dir_all(&self.root).map_err(|source| DataDirError::Create {
+        create_private_dir(&self.root).map_err(|source| DataDirError::Create {
             path: self.root.clone(),
             source,
         })?;
@@ -91,6 +93,18 @@ impl DataDir {
     }
 }
 
+/// Creates `path` (and its parents) if missing; on Unix the folder itself is made
+/// readable, writable and enterable by its owner only (0700), also when it already existed.
+pub fn create_private_dir(path: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,5 +126,11 @@ mod tests {
         assert!(!dir.path().exists());
         dir.ensure().unwrap();
         assert!(dir.path().is_dir());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path()).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o700, "{mode:o}");
+        }
     }
 }

@@ -94,6 +94,8 @@ pub enum DiagnosisCode {
     TargetNoFilter,
     /// The learning platform answered with a server error (5xx).
     TargetUnavailable,
+    /// The app holds permissions broader than Rollcall needs (write access to the directory).
+    PermissionsTooBroad,
 }
 
 impl DiagnosisCode {
@@ -134,6 +136,7 @@ impl DiagnosisCode {
             DiagnosisCode::TargetNotScim => "target_not_scim",
             DiagnosisCode::TargetNoFilter => "target_no_filter",
             DiagnosisCode::TargetUnavailable => "target_unavailable",
+            DiagnosisCode::PermissionsTooBroad => "permissions_too_broad",
         }
     }
 
@@ -171,7 +174,8 @@ impl DiagnosisCode {
             | DiagnosisCode::TargetUnavailable => Severity::Error,
             DiagnosisCode::SecretExpiring
             | DiagnosisCode::GraphThrottled
-            | DiagnosisCode::TargetNoFilter => Severity::Warning,
+            | DiagnosisCode::TargetNoFilter
+            | DiagnosisCode::PermissionsTooBroad => Severity::Warning,
             DiagnosisCode::SecretExpiryUnknown | DiagnosisCode::LifecycleReadMissing => {
                 Severity::Info
             }
@@ -492,6 +496,29 @@ impl Diagnosis {
         )
     }
 
+    /// The app holds `broad` permissions (write access) where read access would do;
+    /// `instead` is the least-privilege set.
+    pub fn permissions_too_broad(
+        broad: &[String],
+        instead: &[&str],
+        links: &PortalLinks,
+    ) -> Diagnosis {
+        Diagnosis::new(
+            DiagnosisCode::PermissionsTooBroad,
+            "The app holds more permissions than Rollcall needs",
+            format!(
+                "The app is granted {}, which let anyone holding its secret change or delete people and groups in the whole directory. Rollcall only reads the directory.",
+                broad.join(", ")
+            ),
+            format!(
+                "In API permissions, remove {} and grant only {} (application permissions, with admin consent). {CONSENT_HOWTO}",
+                broad.join(", "),
+                instead.join(", ")
+            ),
+            Some(links.api_permissions.clone()),
+        )
+    }
+
     /// The optional `User-LifeCycleInfo.Read.All` is not granted.
     pub fn lifecycle_read_missing(links: &PortalLinks) -> Diagnosis {
         Diagnosis::new(
@@ -765,6 +792,11 @@ pub fn catalogue(links: &PortalLinks, consent_url: &str) -> Vec<Diagnosis> {
         ),
         Diagnosis::target_no_filter("the learning platform"),
         Diagnosis::target_unavailable("the learning platform", 503),
+        Diagnosis::permissions_too_broad(
+            &["Directory.ReadWrite.All".to_string()],
+            &crate::permissions::LEAST_PRIVILEGE,
+            links,
+        ),
     ]
 }
 
@@ -854,6 +886,7 @@ mod tests {
                 DiagnosisCode::TargetNotScim => 31,
                 DiagnosisCode::TargetNoFilter => 32,
                 DiagnosisCode::TargetUnavailable => 33,
+                DiagnosisCode::PermissionsTooBroad => 34,
             }
         }
         let links = Cloud::Global.links(None);
@@ -861,7 +894,7 @@ mod tests {
             &links,
             "https://login.microsoftonline.com/t/adminconsent?client_id=c",
         );
-        assert_eq!(all.len(), 34);
+        assert_eq!(all.len(), 35);
         for (index, diagnosis) in all.iter().enumerate() {
             assert_eq!(
                 position(diagnosis.code),

@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use crate::auth::{AccessToken, AppSignIn, TokenError, TokenSource};
 use crate::clock::Clock;
-use crate::network::chain_text;
+use crate::network::{BodyError, REPLY_BODY_LIMIT, chain_text, read_body};
 
 /// Something that waits. The real one sleeps on the tokio timer; tests pass one that only
 /// records how long it was asked to wait.
@@ -58,22 +58,41 @@ impl Default for RetryPolicy {
     }
 }
 
-/// A flag the caller sets to stop a read; checked before every request and between pages.
+/// A flag the caller sets to stop a read; checked before every request and between pages,
+/// and raced against every wait and request so a cancel takes effect at once.
 #[derive(Debug, Clone, Default)]
-pub struct CancelToken(Arc<AtomicBool>);
+pub struct CancelToken(Arc<CancelState>);
+
+#[derive(Debug, Default)]
+struct CancelState {
+    cancelled: AtomicBool,
+    wake: tokio::sync::Notify,
+}
 
 impl CancelToken {
     pub fn new() -> CancelToken {
         CancelToken::default()
     }
 
-    /// Asks the read to stop at the next page boundary.
+    /// Asks the read to stop: a wait or request under way ends now.
     pub fn cancel(&self) {
-        self.0.store(true, Ordering::SeqCst);
+        self.0.cancelled.store(true, Ordering::SeqCst);
+        self.0.wake.notify_waiters();
     }
 
     pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
+        self.0.cancelled.load(Ordering::SeqCst)
+    }
+
+    /// Finishes when [`CancelToken::cancel`] is called (at once if it was already).
+    pub async fn cancelled(&self) {
+        loop {
+            let woken = self.0.wake.notified();
+            if self.is_cancelled() {
+                return;
+            }
+            woken.await;
+        }
     }
 }
 
@@ -158,6 +177,36 @@ pub enum GraphError {
     },
     #[error("Graph's answer for {what} could not be read: {detail}")]
     Unreadable { what: String, detail: String },
+    #[error(
+        "Graph's answer for {what} pointed the read at {link}, which is not the configured Graph address {expected}; Rollcall stopped rather than send the token there. Check the profile's Graph address and any proxy in between, then read again."
+    )]
+    ForeignLink {
+        what: String,
+        link: String,
+        expected: String,
+    },
+}
+
+/// Whether `link` has the same scheme, host and port as `base`.
+pub fn same_origin(link: &str, base: &str) -> bool {
+    match (url::Url::parse(link), url::Url::parse(base)) {
+        (Ok(link), Ok(base)) => {
+            link.scheme() == base.scheme()
+                && link.host_str().is_some()
+                && link.host_str() == base.host_str()
+                && link.port_or_known_default() == base.port_or_known_default()
+        }
+        _ => false,
+    }
+}
+
+/// The scheme, host and port of an address, for messages (never its path or query, which
+/// may carry a skip token).
+fn origin_text(address: &str) -> String {
+    url::Url::parse(address).map_or_else(
+        |_| "an unreadable address".to_string(),
+        |url| url.origin().ascii_serialization(),
+    )
 }
 
 /// One page of a collection.
@@ -228,7 +277,10 @@ impl Pacer {
         if self.level >= 0.0 {
             held
         } else {
-            Duration::from_secs_f64(-self.level / rate).max(held)
+            Duration::try_from_secs_f64(-self.level / rate)
+                .unwrap_or(RETRY_AFTER_CAP)
+                .min(RETRY_AFTER_CAP)
+                .max(held)
         }
     }
 
@@ -657,9 +709,13 @@ impl GraphClient {
         full.mul_f64(0.5 + random / 2.0)
     }
 
+    /// Waits `duration`, or less when the read is cancelled meanwhile.
     async fn wait(&self, duration: Duration) {
         if !duration.is_zero() {
-            self.sleeper.sleep(duration).await;
+            tokio::select! {
+                () = self.sleeper.sleep(duration) => {}
+                () = self.cancel.cancelled() => {}
+            }
         }
     }
 
@@ -678,7 +734,18 @@ impl GraphClient {
     pub async fn batch(&self, reads: &[BatchRead]) -> Vec<Result<Value, GraphError>> {
         let mut results: Vec<Option<Result<Value, GraphError>>> = vec![None; reads.len()];
         let mut attempts = vec![0u32; reads.len()];
-        let mut pending: Vec<usize> = (0..reads.len()).collect();
+        let mut pending: Vec<usize> = Vec::with_capacity(reads.len());
+        for (index, read) in reads.iter().enumerate() {
+            if same_origin(&read.url, &self.graph_url) {
+                pending.push(index);
+            } else {
+                results[index] = Some(Err(GraphError::ForeignLink {
+                    what: read.what.clone(),
+                    link: origin_text(&read.url),
+                    expected: origin_text(&self.graph_url),
+                }));
+            }
+        }
         let address = format!("{}/v1.0/$batch", self.graph_url);
         while !pending.is_empty() {
             let mut units = 0.0;
@@ -865,6 +932,13 @@ impl GraphClient {
         units: f64,
         what: &str,
     ) -> Result<Vec<u8>, GraphError> {
+        if !same_origin(url, &self.graph_url) {
+            return Err(GraphError::ForeignLink {
+                what: what.to_string(),
+                link: origin_text(url),
+                expected: origin_text(&self.graph_url),
+            });
+        }
         let mut attempts: u32 = 0;
         let mut renewed = false;
         loop {
@@ -876,11 +950,12 @@ impl GraphClient {
                 .unwrap_or_else(PoisonError::into_inner)
                 .take(units);
             self.wait(pause).await;
-            let token = self
-                .tokens
-                .current()
-                .await
-                .map_err(|error| GraphError::Token(token_text(&error)))?;
+            self.check_cancelled()?;
+            let token = tokio::select! {
+                () = self.cancel.cancelled() => return Err(GraphError::Cancelled),
+                token = self.tokens.current() => token,
+            }
+            .map_err(|error| GraphError::Token(token_text(&error)))?;
             let mut request = self
                 .http
                 .request(method.clone(), url)
@@ -892,7 +967,11 @@ impl GraphClient {
                 request = request.json(json);
             }
             self.counters.requests.fetch_add(1, Ordering::Relaxed);
-            let failure = match request.send().await {
+            let sent = tokio::select! {
+                () = self.cancel.cancelled() => return Err(GraphError::Cancelled),
+                sent = request.send() => sent,
+            };
+            let failure = match sent {
                 Err(error) => Failure::Network(chain_text(&error)),
                 Ok(response) => {
                     let status = response.status().as_u16();
@@ -906,9 +985,19 @@ impl GraphClient {
                         .get("location")
                         .and_then(|value| value.to_str().ok())
                         .map(str::to_string);
-                    match response.bytes().await {
-                        Err(error) => Failure::Network(chain_text(&error)),
-                        Ok(body) if (200..300).contains(&status) => return Ok(body.to_vec()),
+                    let body = tokio::select! {
+                        () = self.cancel.cancelled() => return Err(GraphError::Cancelled),
+                        body = read_body(response, REPLY_BODY_LIMIT) => body,
+                    };
+                    match body {
+                        Err(BodyError::Transport(detail)) => Failure::Network(detail),
+                        Err(error @ BodyError::TooLarge { .. }) => {
+                            return Err(GraphError::Unreadable {
+                                what: what.to_string(),
+                                detail: error.to_string(),
+                            });
+                        }
+                        Ok(body) if (200..300).contains(&status) => return Ok(body),
                         Ok(body) => {
                             let (code, message) = error_parts(&body, status);
                             match status {
@@ -1003,10 +1092,19 @@ enum Failure {
     Unavailable(u16, Option<Duration>),
 }
 
-/// `Retry-After` in seconds, fractions allowed (Graph sends e.g. `2.128`).
+/// The longest `Retry-After` taken as given; anything larger (`1e300`) is cut to it before
+/// the retry policy cuts it further.
+pub const RETRY_AFTER_CAP: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// `Retry-After` in seconds, fractions allowed (Graph sends e.g. `2.128`), at most
+/// [`RETRY_AFTER_CAP`]. Negative, infinite or unreadable values give `None`.
 pub fn parse_retry_after(value: &str) -> Option<Duration> {
     let seconds: f64 = value.trim().parse().ok()?;
-    (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds))
+    if !(seconds.is_finite() && seconds >= 0.0) {
+        return None;
+    }
+    let capped = seconds.min(RETRY_AFTER_CAP.as_secs_f64());
+    Some(Duration::try_from_secs_f64(capped).unwrap_or(RETRY_AFTER_CAP))
 }
 
 fn error_parts(body: &[u8], status: u16) -> (String, String) {

@@ -41,6 +41,51 @@ pub fn http_client(settings: HttpSettings) -> Result<reqwest::Client, ClientSetu
         .map_err(|error| ClientSetupError(error.to_string()))
 }
 
+/// The largest token reply read: a token answer is a few kilobytes.
+pub const TOKEN_BODY_LIMIT: usize = 1024 * 1024;
+
+/// The largest Graph or SCIM reply read: a page of 999 people with the selected fields is
+/// about a megabyte, so this leaves ample room without letting a server fill the memory.
+pub const REPLY_BODY_LIMIT: usize = 64 * 1024 * 1024;
+
+/// Why a reply's body could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum BodyError {
+    #[error(
+        "the server sent a reply larger than {} MiB, more than any genuine answer; Rollcall stopped reading it. Check that the address points at the right service",
+        limit / (1024 * 1024)
+    )]
+    TooLarge { limit: usize },
+    #[error("{0}")]
+    Transport(String),
+}
+
+/// Reads a reply's body, up to `limit` bytes; beyond it the read stops with
+/// [`BodyError::TooLarge`] (a declared length over the limit stops it before reading).
+pub async fn read_body(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Vec<u8>, BodyError> {
+    if response
+        .content_length()
+        .is_some_and(|length| length > limit as u64)
+    {
+        return Err(BodyError::TooLarge { limit });
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|error| BodyError::Transport(chain_text(&error)))?
+    {
+        if body.len().saturating_add(chunk.len()) > limit {
+            return Err(BodyError::TooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 /// Every message in an error's chain of causes, joined.
 pub(crate) fn chain_text(error: &(dyn std::error::Error + 'static)) -> String {
     let mut parts = vec![error.to_string()];

@@ -79,6 +79,21 @@ pub const READ_APPLICATIONS: Requirement = Requirement {
     enables: "read the app's own client-secret expiry date, so Rollcall can warn before it runs out",
 };
 
+/// The least-privilege set: what Rollcall asks for, nothing that writes.
+pub const LEAST_PRIVILEGE: [&str; 4] = [
+    "User.Read.All",
+    "GroupMember.Read.All",
+    "User-LifeCycleInfo.Read.All",
+    "Application.Read.All",
+];
+
+/// Whether a granted permission gives more than Rollcall needs: write access to the
+/// directory, its people, groups, memberships or app registrations.
+pub fn broader_than_needed(role: &str) -> bool {
+    let lower = role.to_ascii_lowercase();
+    lower.contains(".readwrite.") || lower.ends_with(".readwrite")
+}
+
 /// Everything Rollcall asks for, required first.
 pub const REQUIREMENTS: [Requirement; 4] = [
     READ_USERS,
@@ -145,6 +160,19 @@ impl PermissionReport {
         }
         if !READ_LIFECYCLE.met_by(&self.granted) {
             found.push(Diagnosis::lifecycle_read_missing(links));
+        }
+        let broad: Vec<String> = self
+            .granted
+            .iter()
+            .filter(|role| broader_than_needed(role))
+            .cloned()
+            .collect();
+        if !broad.is_empty() {
+            found.push(Diagnosis::permissions_too_broad(
+                &broad,
+                &LEAST_PRIVILEGE,
+                links,
+            ));
         }
         found
     }
@@ -240,5 +268,32 @@ mod tests {
 
         let directory = PermissionReport::assess(&strings(&["Directory.Read.All"]));
         assert!(directory.missing.is_empty());
+    }
+
+    #[test]
+    fn write_permissions_are_reported_with_the_least_privilege_set() {
+        let links = Cloud::Global.links(None);
+        let report = PermissionReport::assess(&strings(&[
+            "Directory.ReadWrite.All",
+            "User.ReadWrite.All",
+            "GroupMember.Read.All",
+            "User-LifeCycleInfo.Read.All",
+        ]));
+        assert!(report.missing.is_empty());
+        let found = report.diagnoses(&links, "consent".into());
+        let broad: Vec<_> = found
+            .iter()
+            .filter(|d| d.code == DiagnosisCode::PermissionsTooBroad)
+            .collect();
+        assert_eq!(broad.len(), 1);
+        assert_eq!(broad[0].severity, crate::diagnosis::Severity::Warning);
+        assert!(
+            broad[0]
+                .fix
+                .contains("Directory.ReadWrite.All, User.ReadWrite.All")
+        );
+        assert!(broad[0].fix.contains("User.Read.All, GroupMember.Read.All"));
+        let lean = PermissionReport::assess(&strings(&LEAST_PRIVILEGE));
+        assert!(lean.diagnoses(&links, "consent".into()).is_empty());
     }
 }

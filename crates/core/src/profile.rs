@@ -665,9 +665,11 @@ impl ProfileStore {
     pub fn save(&self, profile: &Profile) -> Result<PathBuf, ProfileError> {
         let path = self.path_of(&profile.name)?;
         let text = profile.to_toml()?;
-        std::fs::create_dir_all(&self.folder).map_err(|source| ProfileError::Write {
-            path: self.folder.clone(),
-            source,
+        crate::data_dir::create_private_dir(&self.folder).map_err(|source| {
+            ProfileError::Write {
+                path: self.folder.clone(),
+                source,
+            }
         })?;
         let partial = self.folder.join(format!(".{}.toml.partial", profile.name));
         std::fs::write(&partial, text).map_err(|source| ProfileError::Write {

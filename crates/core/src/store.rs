@@ -214,7 +214,7 @@ impl Store {
     /// Opens (creating if needed) a cache file and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         if let Some(folder) = path.parent() {
-            std::fs::create_dir_all(folder).map_err(|source| StoreError::Folder {
+            crate::data_dir::create_private_dir(folder).map_err(|source| StoreError::Folder {
                 path: folder.to_path_buf(),
                 source,
             })?;

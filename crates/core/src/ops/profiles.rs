@@ -37,15 +37,82 @@ pub enum SecretTarget {
 }
 
 impl Workspace {
-    /// Checks a profile file and adds it to the data folder under its name.
+    /// Checks a profile file and adds it to the data folder under its name; refuses when a
+    /// profile of that name exists. See [`Workspace::import_profile_with`].
     pub fn import_profile(&self, file: &Path) -> OpResult<Profile> {
-        self.profiles().import(file).map_err(|error| {
-            let error = profile_error(error);
+        self.import_profile_with(file, false)
+    }
+
+    /// Checks a profile file and adds it to the data folder under its name, replacing one of
+    /// the same name only when `replace` is set. The imported profile always starts disabled.
+    /// A stored secret is kept only when the profile it was entered for stays the same
+    /// (cloud, sign-in address, tenant and client ID; for the platform's token, its
+    /// address); otherwise it is removed, so a shared file can never send it elsewhere.
+    pub fn import_profile_with(&self, file: &Path, replace: bool) -> OpResult<Profile> {
+        let refused = |error: OpError| {
             OpError::new(
                 error.code,
                 format!("{} was not imported. {}", file.display(), error.message),
             )
-        })
+        };
+        let store = self.profiles();
+        let text = std::fs::read_to_string(file)
+            .map_err(|source| {
+                profile_error(crate::profile::ProfileError::Read {
+                    path: file.to_path_buf(),
+                    source,
+                })
+            })
+            .map_err(refused)?;
+        let mut profile = Profile::parse(&text)
+            .map_err(profile_error)
+            .map_err(refused)?;
+        profile.enabled = false;
+        let previous = store.load(&profile.name).ok();
+        if previous.is_some() && !replace {
+            return Err(OpError::new(
+                ErrorCode::ProfileInvalid,
+                format!(
+                    "{} was not imported: a profile named \"{}\" exists already. Import it with --replace to replace it (its stored secrets are kept only if it signs in to the same place), or rename the profile in the file.",
+                    file.display(),
+                    profile.name
+                ),
+            ));
+        }
+        let same_sign_in = previous.as_ref().is_some_and(|old| {
+            old.entra.cloud == profile.entra.cloud
+                && old.entra.tenant == profile.entra.tenant
+                && old.entra.client_id == profile.entra.client_id
+                && old.entra.authority_url == profile.entra.authority_url
+                && old.entra.graph_url == profile.entra.graph_url
+        });
+        let target_url = |p: &Profile| p.target.as_ref().and_then(|t| t.url.clone());
+        let same_target = previous
+            .as_ref()
+            .is_some_and(|old| target_url(old) == target_url(&profile));
+        let forget = |kind: SecretKind| {
+            self.secrets.delete(&profile.name, kind).map_err(|error| {
+                OpError::new(
+                    ErrorCode::Keychain,
+                    format!(
+                        "{} was not imported: the secret stored for \"{}\" was entered for another connection and could not be removed. {error}",
+                        file.display(),
+                        profile.name
+                    ),
+                )
+            })
+        };
+        if !same_sign_in {
+            forget(SecretKind::Graph)?;
+        }
+        if !same_target {
+            forget(SecretKind::Target)?;
+        }
+        store
+            .save(&profile)
+            .map_err(profile_error)
+            .map_err(refused)?;
+        Ok(profile)
     }
 
     /// The profile as TOML text, ready to share (it holds no secret).
@@ -103,5 +170,75 @@ impl Workspace {
         self.secrets.store(name, kind, &secret).map_err(|error| {
             OpError::new(ErrorCode::Keychain, format!("Nothing was stored. {error}"))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::data_dir::{DataDir, Mode};
+    use crate::secret::{MemoryKeychain, SecretStore};
+
+    const SHARED: &str = r#"name = "contoso"
+enabled = true
+
+[entra]
+cloud = "custom"
+tenant = "contoso.onmicrosoft.com"
+client_id = "535fb089-9ff3-47b6-9bfb-4f1264799865"
+authority_url = "http://127.0.0.1:8400"
+graph_url = "http://127.0.0.1:8400"
+"#;
+
+    #[test]
+    fn import_starts_disabled_refuses_to_replace_and_drops_a_secret_meant_elsewhere() {
+        let folder = tempfile::tempdir().unwrap();
+        let secrets = Arc::new(MemoryKeychain::new());
+        let ws = Workspace::new(
+            DataDir::at(folder.path().to_path_buf(), Mode::Real),
+            secrets.clone(),
+        );
+        let file = folder.path().join("shared.toml");
+        std::fs::write(&file, SHARED).unwrap();
+        let first = ws.import_profile(&file).unwrap();
+        assert!(!first.enabled, "an imported profile starts disabled");
+        let secret = Secret::new("abc~DEF.ghi_JKL-mno0123456789");
+        secrets
+            .store("contoso", SecretKind::Graph, &secret)
+            .unwrap();
+
+        let hostile = SHARED.replace("127.0.0.1:8400", "127.0.0.1:9999");
+        std::fs::write(&file, hostile).unwrap();
+        let refused = ws.import_profile(&file).unwrap_err();
+        assert!(refused.message.contains("--replace"), "{}", refused.message);
+        assert!(
+            secrets
+                .read("contoso", SecretKind::Graph)
+                .unwrap()
+                .is_some()
+        );
+
+        ws.import_profile_with(&file, true).unwrap();
+        assert!(
+            secrets
+                .read("contoso", SecretKind::Graph)
+                .unwrap()
+                .is_none(),
+            "the secret entered for one sign-in address must not follow the name to another"
+        );
+
+        secrets
+            .store("contoso", SecretKind::Graph, &secret)
+            .unwrap();
+        ws.import_profile_with(&file, true).unwrap();
+        assert!(
+            secrets
+                .read("contoso", SecretKind::Graph)
+                .unwrap()
+                .is_some(),
+            "re-importing the same connection keeps its secret"
+        );
     }
 }

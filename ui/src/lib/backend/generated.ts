@@ -87,7 +87,7 @@ export type SavedConnection = { name: string, };
 
 export type Severity = "info" | "warning" | "error";
 
-export type DiagnosisCode = "tenant_malformed" | "client_id_malformed" | "secret_missing" | "secret_id_sent" | "secret_malformed" | "keychain_unavailable" | "tenant_not_found" | "wrong_cloud" | "secret_wrong" | "secret_expired" | "secret_expiring" | "secret_expiry_unknown" | "app_not_in_tenant" | "app_disabled" | "token_refused" | "admin_consent_missing" | "user_read_missing" | "group_read_missing" | "lifecycle_read_missing" | "graph_forbidden" | "graph_unauthorized" | "graph_not_found" | "graph_throttled" | "service_unavailable" | "network_unreachable" | "tls_failure" | "timed_out" | "unexpected_response" | "target_token_missing" | "target_token_rejected" | "target_forbidden" | "target_not_scim" | "target_no_filter" | "target_unavailable";
+export type DiagnosisCode = "tenant_malformed" | "client_id_malformed" | "secret_missing" | "secret_id_sent" | "secret_malformed" | "keychain_unavailable" | "tenant_not_found" | "wrong_cloud" | "secret_wrong" | "secret_expired" | "secret_expiring" | "secret_expiry_unknown" | "app_not_in_tenant" | "app_disabled" | "token_refused" | "admin_consent_missing" | "user_read_missing" | "group_read_missing" | "lifecycle_read_missing" | "graph_forbidden" | "graph_unauthorized" | "graph_not_found" | "graph_throttled" | "service_unavailable" | "network_unreachable" | "tls_failure" | "timed_out" | "unexpected_response" | "target_token_missing" | "target_token_rejected" | "target_forbidden" | "target_not_scim" | "target_no_filter" | "target_unavailable" | "permissions_too_broad";
 
 export type Diagnosis = { 
 /**

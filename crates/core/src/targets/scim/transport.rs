@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::pacing::{Pacing, Signal};
 use super::wire::member;
 use crate::graph::{CancelToken, RetryPolicy, Sleeper, parse_retry_after};
-use crate::network::chain_text;
+use crate::network::{REPLY_BODY_LIMIT, chain_text, read_body as read_reply};
 use crate::secret::Secret;
 use crate::targets::TargetError;
 
@@ -273,8 +273,8 @@ impl Transport {
                     .and_then(|value| value.to_str().ok())
                     .unwrap_or_default()
                     .to_ascii_lowercase();
-                match response.bytes().await {
-                    Err(error) => Err(Trouble::Network(chain_text(&error))),
+                match read_reply(response, REPLY_BODY_LIMIT).await {
+                    Err(error) => Err(Trouble::Network(error.to_string())),
                     Ok(bytes) => Ok((status, retry_after, content_type, bytes)),
                 }
             }
