@@ -1,12 +1,22 @@
 //! The sync engine at 100,000 people: a first sync, a no-op sync and a sync with 1% changed,
 //! from a cache of that size into the CSV target (the engine's own cost: scope, mapping,
 //! plan, guard, journal, ledger and the roster file), then the same three into the
-//! sandbox's SCIM service over HTTP through the SCIM client; with peak memory.
-//! Run with `cargo bench -p rollcall-core --bench sync`.
+//! sandbox's SCIM service over HTTP through the SCIM client; with the sync's peak memory.
+//!
+//! Each target runs in a child process of its own (this binary again, started with
+//! `ROLLCALL_BENCH_SYNC=<target>`), and the SCIM sandbox in a grandchild (started with
+//! `ROLLCALL_BENCH_SANDBOX`), so the sandbox's memory is not counted. Before each run the
+//! child writes the synthetic snapshot to the cache, drops it and resets its high-water
+//! mark (`/proc/self/clear_refs`), so the peak reported is the sync's own: the cache view
+//! it reads and everything the run holds.
+//! Run with `cargo bench -p rollcall-core --bench sync`; `ROLLCALL_BENCH_TARGETS=csv`
+//! (or `scim`) runs one target, `ROLLCALL_BENCH_USERS=N` a smaller tenant.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::{BTreeMap, HashMap};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -24,22 +34,43 @@ use rollcall_core::sync::{self, CacheView, SyncContext, SyncOptions, SyncReport}
 use rollcall_core::targets::Target;
 use rollcall_core::targets::csv::CsvTarget;
 use rollcall_core::targets::scim::ScimTarget;
-use rollcall_sandbox::{Dataset, Sandbox, SandboxOptions};
+use rollcall_sandbox::{Dataset, Sandbox, SandboxInfo, SandboxOptions};
 
-const USERS: usize = 100_000;
+/// Set in the sandbox child: serve a small tenant's SCIM service, print its `SandboxInfo`
+/// JSON as the first stdout line, and stop when stdin closes.
+const SERVE_SANDBOX: &str = "ROLLCALL_BENCH_SANDBOX";
+/// Set in a sync child: the target to sync into (`csv` or `scim`).
+const SYNC_TARGET: &str = "ROLLCALL_BENCH_SYNC";
+/// The targets to run, comma-separated (`csv,scim` when unset).
+const TARGETS: &str = "ROLLCALL_BENCH_TARGETS";
+/// How many people (100,000 when unset).
+const USERS_KNOB: &str = "ROLLCALL_BENCH_USERS";
+
+fn people() -> usize {
+    std::env::var(USERS_KNOB)
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(100_000)
+}
 const GROUP: &str = "6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b";
 
-fn peak_memory_mb() -> f64 {
+/// A line of `/proc/self/status` (`VmHWM`, `VmRSS`) in MB.
+fn status_mb(field: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|status| {
             status
                 .lines()
-                .find(|line| line.starts_with("VmHWM:"))
+                .find(|line| line.starts_with(field))
                 .and_then(|line| line.split_whitespace().nth(1))
                 .and_then(|kb| kb.parse::<f64>().ok())
         })
         .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// Resets the high-water mark to the memory in use now (Linux: `5` to `clear_refs`).
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
 fn person(index: usize, department: &str) -> UserRecord {
@@ -64,7 +95,7 @@ fn person(index: usize, department: &str) -> UserRecord {
 fn snapshot(changed_every: Option<usize>) -> DirectorySnapshot {
     let mut users = HashMap::new();
     let mut members = Vec::new();
-    for index in 0..USERS {
+    for index in 0..people() {
         let department = match changed_every {
             Some(every) if index % every == 0 => "Changed",
             _ => "Science",
@@ -92,23 +123,46 @@ fn snapshot(changed_every: Option<usize>) -> DirectorySnapshot {
     }
 }
 
+/// What one run cost: its report, seconds, and the memory before it and at its peak (MB).
+struct Measured {
+    report: SyncReport,
+    seconds: f64,
+    baseline_mb: f64,
+    peak_mb: f64,
+}
+
+impl Measured {
+    fn memory(&self) -> String {
+        format!(
+            "peak {:.0} MB ({:.0} MB over the {:.0} MB in use before the run)",
+            self.peak_mb,
+            self.peak_mb - self.baseline_mb,
+            self.baseline_mb
+        )
+    }
+}
+
 async fn run(
     profile: &Profile,
     store: &mut Store,
     ledger: &Ledger,
     target: &dyn Target,
-    snapshot: &DirectorySnapshot,
-) -> (SyncReport, f64) {
-    let started_at = chrono::Utc::now();
+    changed_every: Option<usize>,
+) -> Measured {
+    let snapshot = snapshot(changed_every);
     store
         .replace_snapshot(
-            snapshot,
+            &snapshot,
             &DeltaLinks::default(),
             "bench",
             1,
             chrono::Utc::now(),
         )
         .unwrap();
+    drop(snapshot);
+    reset_peak();
+    let baseline_mb = status_mb("VmRSS:");
+    let started_at = chrono::Utc::now();
     let view = CacheView::read(store).unwrap();
     let cancel = CancelToken::new();
     let progress = |_: &rollcall_core::apply::SyncProgress| {};
@@ -133,43 +187,122 @@ async fn run(
     )
     .await
     .unwrap();
-    (report, timer.elapsed().as_secs_f64())
+    let seconds = timer.elapsed().as_secs_f64();
+    drop(view);
+    Measured {
+        report,
+        seconds,
+        baseline_mb,
+        peak_mb: status_mb("VmHWM:"),
+    }
 }
 
-#[tokio::main]
-async fn main() {
-    let folder = tempfile::tempdir().unwrap();
-    let profile = Profile::parse(&format!(
+/// The sandbox in a child process; killed and reaped when dropped.
+struct SandboxProcess {
+    child: Child,
+    info: SandboxInfo,
+}
+
+impl SandboxProcess {
+    fn start() -> Self {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .env(SERVE_SANDBOX, "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first_line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first_line)
+            .unwrap();
+        let info = serde_json::from_str(&first_line)
+            .unwrap_or_else(|e| panic!("the sandbox process did not print its info: {e}"));
+        Self { child, info }
+    }
+}
+
+impl Drop for SandboxProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Child mode: serve the sandbox until the parent closes stdin (or kills us).
+fn serve_sandbox() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let sandbox = runtime
+        .block_on(Sandbox::start(SandboxOptions {
+            dataset: Dataset::Generated { users: 10, seed: 7 },
+            port: 0,
+        }))
+        .unwrap();
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{}", serde_json::to_string(sandbox.info()).unwrap()).unwrap();
+    stdout.flush().unwrap();
+    drop(stdout);
+    let _ = std::io::stdin().read_to_end(&mut Vec::new());
+    drop(sandbox);
+}
+
+fn profile() -> Profile {
+    Profile::parse(&format!(
         "name = \"bench\"\n[entra]\ncloud = \"global\"\ntenant = \"school.example\"\nclient_id = \"535fb089-9ff3-47b6-9bfb-4f1264799865\"\n[scope]\ninclude_groups = [\"{GROUP}\"]\n[target]\nkind = \"csv\"\npath = \"out\"\n[sync]\nconcurrency = 16\n"
     ))
-    .unwrap();
+    .unwrap()
+}
+
+/// Child mode: the three runs into one target.
+async fn sync_into(kind: &str) {
+    let folder = tempfile::tempdir().unwrap();
+    let profile = profile();
     let mut store = Store::open(&folder.path().join("cache.sqlite3")).unwrap();
     let ledger = Ledger::open(&folder.path().join("ledger.sqlite3")).unwrap();
-    let target = CsvTarget::new(&folder.path().join("out"), Arc::new(SystemClock)).unwrap();
+    if kind == "scim" {
+        let sandbox = SandboxProcess::start();
+        let scim = ScimTarget::new(
+            &sandbox.info.scim_url,
+            Secret::new(sandbox.info.scim_token.clone()),
+        )
+        .unwrap();
+        three_runs("SCIM", &profile, &mut store, &ledger, &scim).await;
+        let accounts = scim.list_accounts().await.unwrap();
+        let ours = accounts
+            .iter()
+            .filter(|account| account.user_name.ends_with("@school.example"))
+            .count();
+        assert!(ours >= people(), "{ours} accounts on the platform");
+        drop(sandbox);
+    } else {
+        let target = CsvTarget::new(&folder.path().join("out"), Arc::new(SystemClock)).unwrap();
+        three_runs("CSV", &profile, &mut store, &ledger, &target).await;
+    }
+}
 
-    let same = snapshot(None);
-    let changed = snapshot(Some(100));
-    three_runs(
-        "CSV", &profile, &mut store, &ledger, &target, &same, &changed,
-    )
-    .await;
-
-    let sandbox = Sandbox::start(SandboxOptions {
-        dataset: Dataset::Generated { users: 10, seed: 7 },
-        port: 0,
-    })
-    .await
-    .unwrap();
-    let info = sandbox.info();
-    let scim = ScimTarget::new(&info.scim_url, Secret::new(info.scim_token.clone())).unwrap();
-    let mut store = Store::open(&folder.path().join("cache-scim.sqlite3")).unwrap();
-    let ledger = Ledger::open(&folder.path().join("ledger-scim.sqlite3")).unwrap();
-    three_runs(
-        "SCIM", &profile, &mut store, &ledger, &scim, &same, &changed,
-    )
-    .await;
-    assert_eq!(sandbox.scim().user_count(), USERS);
-    println!("peak memory: {:.0} MB", peak_memory_mb());
+fn main() {
+    if std::env::var_os(SERVE_SANDBOX).is_some() {
+        serve_sandbox();
+        return;
+    }
+    if let Ok(kind) = std::env::var(SYNC_TARGET) {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(sync_into(&kind));
+        return;
+    }
+    let targets = std::env::var(TARGETS).unwrap_or_else(|_| "csv,scim".into());
+    for kind in targets.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let status = Command::new(std::env::current_exe().unwrap())
+            .env(SYNC_TARGET, kind)
+            .status()
+            .unwrap();
+        assert!(status.success(), "the {kind} run failed");
+    }
 }
 
 async fn three_runs(
@@ -178,24 +311,37 @@ async fn three_runs(
     store: &mut Store,
     ledger: &Ledger,
     target: &dyn Target,
-    same: &DirectorySnapshot,
-    changed: &DirectorySnapshot,
 ) {
-    let (first, first_s) = run(profile, store, ledger, target, same).await;
-    assert_eq!(first.applied.create, USERS, "{:?}", first.errors.first());
-    println!(
-        "{name} first sync: {USERS} people, {} creates, {} managers, {first_s:.1} s ({:.0} writes/s)",
-        first.applied.create,
-        first.applied.managers,
-        first.writes as f64 / first_s
+    let people = people();
+    let first = run(profile, store, ledger, target, None).await;
+    assert_eq!(
+        first.report.applied.create,
+        people,
+        "{:?}",
+        first.report.errors.first()
     );
-    let (noop, noop_s) = run(profile, store, ledger, target, same).await;
-    assert_eq!(noop.writes, 0);
-    println!("{name} no-op sync: {} writes, {noop_s:.2} s", noop.writes);
-    let (some, some_s) = run(profile, store, ledger, target, changed).await;
     println!(
-        "{name} 1% changed: {} updates, {} writes, {some_s:.2} s",
-        some.applied.update, some.writes
+        "{name} first sync: {people} people, {} creates, {} managers, {:.1} s ({:.0} writes/s), {}",
+        first.report.applied.create,
+        first.report.applied.managers,
+        first.seconds,
+        first.report.writes as f64 / first.seconds,
+        first.memory()
     );
-    println!("{name} peak memory so far: {:.0} MB", peak_memory_mb());
+    let noop = run(profile, store, ledger, target, None).await;
+    assert_eq!(noop.report.writes, 0);
+    println!(
+        "{name} no-op sync: {} writes, {:.2} s, {}",
+        noop.report.writes,
+        noop.seconds,
+        noop.memory()
+    );
+    let some = run(profile, store, ledger, target, Some(100)).await;
+    println!(
+        "{name} 1% changed: {} updates, {} writes, {:.2} s, {}",
+        some.report.applied.update,
+        some.report.writes,
+        some.seconds,
+        some.memory()
+    );
 }

@@ -207,6 +207,17 @@ impl Ledger {
         Ok(open)
     }
 
+    /// Deletes the settled entries of all but the newest `keep` runs; returns how many.
+    /// Open entries are kept whatever their age: the next run must still resolve them.
+    pub fn prune_journal(&self, keep: usize) -> Result<usize, LedgerError> {
+        let keep = i64::try_from(keep).unwrap_or(i64::MAX);
+        let deleted = self.lock().execute(
+            "DELETE FROM journal WHERE outcome IS NOT NULL AND run NOT IN (SELECT id FROM runs ORDER BY id DESC LIMIT ?1)",
+            params![keep],
+        )?;
+        Ok(deleted)
+    }
+
     /// The outcome recorded for an intent, if any (`None` while it is open).
     pub fn outcome_of(&self, intent: i64) -> Result<Option<String>, LedgerError> {
         Ok(self

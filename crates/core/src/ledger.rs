@@ -136,6 +136,17 @@ impl OwnedAccount {
             attributes: self.attributes.clone(),
         }
     }
+
+    /// The account as an `AccountWrite`, moving its parts (for a roster built from the
+    /// ledger without holding two copies).
+    pub fn into_write(self) -> AccountWrite {
+        AccountWrite {
+            external_id: self.entra_id,
+            user_name: self.user_name,
+            active: self.active,
+            attributes: self.attributes,
+        }
+    }
 }
 
 /// A group the connection pushes, with the members (Entra IDs) last written.

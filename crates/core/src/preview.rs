@@ -25,8 +25,9 @@ pub enum Warning {
     UpnDiffersFromMail,
     /// The person's manager is not in scope, so the platform cannot link them.
     ManagerOutsideScope,
-    /// The mapping takes the user name from employeeId, which this person lacks.
-    NoEmployeeId,
+    /// The mapping takes the user name from a field (mail, employeeId) this person has
+    /// empty, so the sync lists them as a problem and sends no account; `username` is empty.
+    NoUsername,
 }
 
 impl Warning {
@@ -37,7 +38,7 @@ impl Warning {
             Warning::DuplicateUsername => "duplicate_username",
             Warning::UpnDiffersFromMail => "upn_differs_from_mail",
             Warning::ManagerOutsideScope => "manager_outside_scope",
-            Warning::NoEmployeeId => "no_employee_id",
+            Warning::NoUsername => "no_username",
         }
     }
 }
@@ -65,7 +66,8 @@ pub struct PreviewUser {
     /// way they were reached.
     pub paths: Vec<Vec<String>>,
     pub warnings: Vec<Warning>,
-    /// The user name the learning platform will get (after any fallback).
+    /// The user name the learning platform will get; empty when its source is empty (then
+    /// nobody is sent, see `no_username`).
     pub username: String,
     /// The email address the learning platform will get (after any fallback).
     pub email: String,
@@ -116,21 +118,24 @@ fn fold(text: &str) -> String {
     text.trim().to_lowercase()
 }
 
-/// The user name and email the mapping gives a person, and whether a fallback was used.
+/// The user name and email the mapping gives a person, and whether the user name's source
+/// is empty. The user name is the one the sync sends (the same rule as the mapping: an
+/// empty source gives no account, never a fallback); the email falls back to the sign-in
+/// name for display.
 fn identity(user: &UserRecord, mapping: &MappingSettings) -> (String, String, bool) {
     let email = user
         .mail
         .clone()
         .unwrap_or_else(|| user.user_principal_name.clone());
-    let (username, missing) = match mapping.username {
-        UsernameSource::UserPrincipalName => (user.user_principal_name.clone(), false),
-        UsernameSource::Mail => (email.clone(), false),
-        UsernameSource::EmployeeId => match &user.employee_id {
-            Some(id) => (id.clone(), false),
-            None => (user.user_principal_name.clone(), true),
-        },
+    let source = match mapping.username {
+        UsernameSource::UserPrincipalName => Some(user.user_principal_name.as_str()),
+        UsernameSource::Mail => user.mail.as_deref(),
+        UsernameSource::EmployeeId => user.employee_id.as_deref(),
     };
-    (username, email, missing)
+    match source.map(str::trim).filter(|name| !name.is_empty()) {
+        Some(name) => (name.to_string(), email, false),
+        None => (String::new(), email, true),
+    }
 }
 
 impl Preview {
@@ -161,7 +166,9 @@ impl Preview {
             if let Some(mail) = &matched.user.mail {
                 *mail_count.entry(fold(mail)).or_insert(0) += 1;
             }
-            *username_count.entry(fold(username)).or_insert(0) += 1;
+            if !username.is_empty() {
+                *username_count.entry(fold(username)).or_insert(0) += 1;
+            }
         }
         let manager_outside: Vec<bool> = result
             .matched
@@ -188,7 +195,7 @@ impl Preview {
             .collect();
         snapshot.groups.clear();
         let mut users = Vec::with_capacity(matched.len());
-        for (((id, paths), (username, email, missing_employee_id)), outside) in
+        for (((id, paths), (username, email, no_username)), outside) in
             matched.into_iter().zip(identities).zip(manager_outside)
         {
             let Some(user) = snapshot.users.remove(&id) else {
@@ -207,10 +214,12 @@ impl Preview {
                     }
                 }
             }
-            if missing_employee_id {
-                warnings.push(Warning::NoEmployeeId);
+            if no_username {
+                warnings.push(Warning::NoUsername);
             }
-            if username_count.get(&fold(&username)).copied().unwrap_or(0) > 1 {
+            if !username.is_empty()
+                && username_count.get(&fold(&username)).copied().unwrap_or(0) > 1
+            {
                 warnings.push(Warning::DuplicateUsername);
             }
             if outside {
@@ -360,7 +369,7 @@ mod tests {
     }
 
     #[test]
-    fn fallback_email_and_username_come_from_the_mapping() {
+    fn an_empty_username_source_is_a_warning_not_a_fallback() {
         let user = UserRecord {
             id: "1".into(),
             user_principal_name: "ann@contoso.com".into(),
@@ -373,18 +382,31 @@ mod tests {
             manager_id: None,
             details: Default::default(),
         };
+        let by_upn = MappingSettings::default();
+        assert_eq!(
+            identity(&user, &by_upn),
+            ("ann@contoso.com".into(), "ann@contoso.com".into(), false),
+            "the email falls back to the sign-in name for display"
+        );
         let by_mail = MappingSettings {
             username: UsernameSource::Mail,
             ..MappingSettings::default()
         };
         assert_eq!(
             identity(&user, &by_mail),
-            ("ann@contoso.com".into(), "ann@contoso.com".into(), false)
+            (String::new(), "ann@contoso.com".into(), true),
+            "no mail: no user name, as the sync sends nothing"
         );
         let by_employee = MappingSettings {
             username: UsernameSource::EmployeeId,
             ..MappingSettings::default()
         };
+        assert_eq!(identity(&user, &by_employee).0, "");
         assert!(identity(&user, &by_employee).2);
+        let with_id = UserRecord {
+            employee_id: Some(" E7 ".into()),
+            ..user
+        };
+        assert_eq!(identity(&with_id, &by_employee).0, "E7");
     }
 }

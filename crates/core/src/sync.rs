@@ -19,7 +19,7 @@ use crate::graph::CancelToken;
 use crate::guard::{self, GuardInput, Hold};
 use crate::history::{DeactivatedAccount, Trigger};
 use crate::journal::{self, Resolution, ResolveError};
-use crate::ledger::{Ledger, LedgerError};
+use crate::ledger::{Ledger, LedgerError, OwnedAccount};
 use crate::mapping::{DesiredAccount, map_people};
 use crate::plan::{self, AccountUpdate, MatchedBy, PlanInput, SyncPlan, WantedGroup};
 use crate::profile::Profile;
@@ -29,6 +29,10 @@ use crate::targets::{RemoteAccount, Target, TargetError};
 /// Above this many people to match, the platform's whole account list is read once rather
 /// than each person looked up.
 const LOOKUPS_BEFORE_LISTING: usize = 50;
+
+/// The runs whose settled journal entries are kept (for looking into a recent run); older
+/// settled entries are deleted at the end of each run.
+pub const JOURNAL_RUNS_KEPT: usize = 5;
 
 /// What a sync reads from the cache, taken in one go so the run itself holds no database
 /// handle across the network.
@@ -311,9 +315,10 @@ pub async fn run(
         &profile.mapping,
         started,
     );
-    let mut owned = ledger.accounts()?;
-    let mut problems: Vec<ReadProblem> = result.problems.clone();
+    let mut problems: Vec<ReadProblem> = result.problems;
+    drop(result.matched);
     problems.dedup();
+    let mut owned = ledger.accounts()?;
     if let Some(only) = &options.only {
         let names: Vec<(String, String)> = owned
             .values()
@@ -418,6 +423,15 @@ pub async fn run(
         safety: &profile.safety,
         force: options.force_deactivations,
     });
+    // The plan holds what it needs; the mapped people, the owned rows and the platform's
+    // accounts are let go before the writes begin.
+    drop(in_scope);
+    drop(unowned);
+    drop(groups);
+    drop(owned_groups);
+    drop(remote);
+    drop(owned);
+    drop(mapped);
     let mut not_deactivated: Vec<PlannedDeactivation> = Vec::new();
     if !blocked.is_empty() || options.dry_run || stopped.is_some() {
         not_deactivated = plan
@@ -460,6 +474,13 @@ pub async fn run(
         },
     )
     .await;
+    // What was written is in the ledger now; only the deactivations are still reported.
+    plan.create = Vec::new();
+    plan.adopt = Vec::new();
+    plan.update = Vec::new();
+    plan.reactivate = Vec::new();
+    plan.managers = Vec::new();
+    plan.groups = Vec::new();
     if dry_run == DryRun::No && applied.stopped.is_none() {
         progress(&SyncProgress {
             phase: Phase::Finishing,
@@ -468,8 +489,8 @@ pub async fn run(
         });
         let roster: Vec<_> = ledger
             .accounts()?
-            .values()
-            .map(|account| account.as_write())
+            .into_values()
+            .map(OwnedAccount::into_write)
             .collect();
         if let Err(error) = context.target.finish(&roster).await {
             applied.errors.push(PersonError {
@@ -568,6 +589,7 @@ fn finish(
         report.elapsed_ms,
         finished,
     )?;
+    ledger.prune_journal(JOURNAL_RUNS_KEPT)?;
     Ok(report)
 }
 
@@ -635,8 +657,8 @@ pub async fn undo(
     if !dry_run && applied.stopped.is_none() {
         let roster: Vec<_> = ledger
             .accounts()?
-            .values()
-            .map(|account| account.as_write())
+            .into_values()
+            .map(OwnedAccount::into_write)
             .collect();
         if let Err(error) = context.target.finish(&roster).await {
             applied.errors.push(PersonError {

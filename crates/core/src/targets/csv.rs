@@ -132,30 +132,39 @@ impl CsvTarget {
     }
 
     /// Writes `rows` to `name` in one step (temporary file, then rename).
+    /// Writes a CSV file row by row to a temporary name, then renames it, so no half file
+    /// ever appears and the rows are never held as one block of text.
     fn write_file(
         &self,
         name: &str,
         header: &[String],
-        rows: &[Vec<String>],
+        rows: impl IntoIterator<Item = Vec<String>>,
     ) -> Result<PathBuf, TargetError> {
+        use std::io::Write;
         let path = self.folder.join(name);
         let partial = self.folder.join(format!(".{name}.partial"));
-        let mut bytes: Vec<u8> = "\u{feff}".as_bytes().to_vec();
-        {
-            let mut writer = csv::WriterBuilder::new()
-                .terminator(csv::Terminator::CRLF)
-                .from_writer(&mut bytes);
+        let file = std::fs::File::create(&partial).map_err(|error| file_error(&partial, error))?;
+        let mut out = std::io::BufWriter::new(file);
+        out.write_all("\u{feff}".as_bytes())
+            .map_err(|error| file_error(&partial, error))?;
+        let mut writer = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(out);
+        writer
+            .write_record(header.iter().map(|h| neutralise(h)))
+            .map_err(|error| file_error(&partial, error))?;
+        for row in rows {
             writer
-                .write_record(header.iter().map(|h| neutralise(h)))
-                .map_err(|error| file_error(&path, error))?;
-            for row in rows {
-                writer
-                    .write_record(row.iter().map(|cell| neutralise(cell)))
-                    .map_err(|error| file_error(&path, error))?;
-            }
-            writer.flush().map_err(|error| file_error(&path, error))?;
+                .write_record(row.iter().map(|cell| neutralise(cell)))
+                .map_err(|error| file_error(&partial, error))?;
         }
-        std::fs::write(&partial, &bytes).map_err(|error| file_error(&partial, error))?;
+        writer
+            .into_inner()
+            .map_err(|error| file_error(&partial, error.into_error()))?
+            .into_inner()
+            .map_err(|error| file_error(&partial, error.into_error()))?
+            .sync_all()
+            .map_err(|error| file_error(&partial, error))?;
         std::fs::rename(&partial, &path).map_err(|error| file_error(&path, error))?;
         Ok(path)
     }
@@ -331,19 +340,17 @@ impl Target for CsvTarget {
             header.extend(columns.iter().map(|c| c.to_string()));
             let mut sorted: Vec<&AccountWrite> = roster.iter().collect();
             sorted.sort_by(|a, b| a.user_name.cmp(&b.user_name));
-            let rows: Vec<Vec<String>> = sorted
-                .iter()
-                .map(|account| {
-                    let mut row = vec![
-                        account.external_id.clone(),
-                        account.user_name.clone(),
-                        account.active.to_string(),
-                    ];
-                    row.extend(columns.iter().map(|c| cell(account.attributes.get(*c))));
-                    row
-                })
-                .collect();
-            self.write_file(ROSTER, &header, &rows)?;
+            let rows = sorted.iter().map(|account| {
+                let mut row = vec![
+                    account.external_id.clone(),
+                    account.user_name.clone(),
+                    account.active.to_string(),
+                ];
+                row.extend(columns.iter().map(|c| cell(account.attributes.get(*c))));
+                row
+            });
+            self.write_file(ROSTER, &header, rows)?;
+            drop(sorted);
             let changes = std::mem::take(
                 &mut *self
                     .changes
@@ -368,7 +375,7 @@ impl Target for CsvTarget {
                 .collect();
             rows.sort();
             let stamp = self.clock.now().format("%Y%m%dT%H%M%S%.3fZ");
-            self.write_file(&format!("changes-{stamp}.csv"), &header, &rows)?;
+            self.write_file(&format!("changes-{stamp}.csv"), &header, rows)?;
             let mut known = self.known_lock();
             known.clear();
             for account in roster {

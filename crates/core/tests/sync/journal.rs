@@ -90,3 +90,50 @@ async fn lost_replies_are_matched_on_the_next_run_and_nobody_is_duplicated() {
     let third = world.sync(Options::default()).await;
     assert_eq!(third.writes, 0);
 }
+
+#[tokio::test]
+async fn the_journal_keeps_only_the_last_few_runs_and_every_open_intent() {
+    let mut world = world(20, "All Staff").await;
+    let first = world.sync(Options::default()).await;
+    assert!(first.writes > 0);
+    let path = world._folder.path().join("ledger").join("school.sqlite3");
+    let runs_in_journal = || -> Vec<i64> {
+        let connection = rusqlite::Connection::open(&path).unwrap();
+        let mut statement = connection
+            .prepare("SELECT DISTINCT run FROM journal ORDER BY run")
+            .unwrap();
+        statement
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    assert_eq!(runs_in_journal(), vec![first.run]);
+    for _ in 1..rollcall_core::sync::JOURNAL_RUNS_KEPT {
+        world.sync(Options::default()).await;
+    }
+    assert_eq!(
+        runs_in_journal(),
+        vec![first.run],
+        "still among the last runs"
+    );
+    world.sync(Options::default()).await;
+    assert!(
+        runs_in_journal().is_empty(),
+        "the first run's entries are pruned once it is older than the last {} runs",
+        rollcall_core::sync::JOURNAL_RUNS_KEPT
+    );
+    // An intent left open by an old run is kept, so the next run can resolve it.
+    world
+        .ledger
+        .intend(
+            first.run,
+            "00000000-0000-0000-0000-00000000dead",
+            Action::Update,
+            &serde_json::json!({}),
+            chrono::Utc::now(),
+        )
+        .unwrap();
+    assert_eq!(world.ledger.prune_journal(1).unwrap(), 0);
+    assert_eq!(world.ledger.open_intents().unwrap().len(), 1);
+}

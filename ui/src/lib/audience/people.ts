@@ -10,7 +10,7 @@ export const WARNING_LABELS: Record<WarningCode, string> = {
   duplicate_username: 'User name shared with someone else',
   upn_differs_from_mail: 'Sign-in name differs from email',
   manager_outside_scope: 'Manager not included',
-  no_employee_id: 'No employee ID',
+  no_username: 'No user name (not sent)',
 };
 
 export function warningLabel(code: string): string {

@@ -204,7 +204,7 @@ expected_requests: number | null,
  */
 time_left_ms: number | null, };
 
-export type Warning = "no_mail" | "duplicate_mail" | "duplicate_username" | "upn_differs_from_mail" | "manager_outside_scope" | "no_employee_id";
+export type Warning = "no_mail" | "duplicate_mail" | "duplicate_username" | "upn_differs_from_mail" | "manager_outside_scope" | "no_username";
 
 export type UserKind = "member" | "guest";
 
