@@ -215,7 +215,8 @@ export type PreviewUser = { id: string, userPrincipalName: string, mail: string 
  */
 paths: Array<Array<string>>, warnings: Array<Warning>, 
 /**
- * The user name the learning platform will get (after any fallback).
+ * The user name the learning platform will get; empty when its source is empty (then
+ * nobody is sent, see `no_username`).
  */
 username: string, 
 /**
