@@ -234,13 +234,8 @@ pub async fn read_preview<R: Runtime>(
     app: AppHandle<R>,
     ws: State<'_, Workspace>,
 ) -> Result<Preview, OpError> {
-    let observer = ReadObserver {
-        progress: Some(Arc::new(move |progress: &ReadProgress| {
-            let _ = app.emit(READ_PROGRESS_EVENT, progress);
-        })),
-        cancel: CancelToken::new(),
-    };
-    ws.read_preview(&profile, Some(choice), observer).await
+    ws.read_preview(&profile, Some(choice), read_events(app))
+        .await
 }
 
 /// The event the window receives while a sync writes.
@@ -255,14 +250,8 @@ pub async fn sync_now<R: Runtime>(
     app: AppHandle<R>,
     ws: State<'_, Workspace>,
 ) -> Result<SyncReport, OpError> {
-    let reads = app.clone();
     let observer = SyncObserver {
-        read: ReadObserver {
-            progress: Some(Arc::new(move |progress: &ReadProgress| {
-                let _ = reads.emit(READ_PROGRESS_EVENT, progress);
-            })),
-            cancel: CancelToken::new(),
-        },
+        read: read_events(app.clone()),
         progress: Some(Arc::new(move |progress: &SyncProgress| {
             let _ = app.emit(SYNC_PROGRESS_EVENT, progress);
         })),
@@ -307,6 +296,17 @@ impl From<SyncChoice> for SyncRequest {
             only: choice.only,
             trigger: Trigger::Manual,
         }
+    }
+}
+
+/// A read watched by the window: `read-progress` events, and a fresh cancel token that
+/// `cancel_read` reaches through the workspace.
+fn read_events<R: Runtime>(app: AppHandle<R>) -> ReadObserver {
+    ReadObserver {
+        progress: Some(Arc::new(move |progress: &ReadProgress| {
+            let _ = app.emit(READ_PROGRESS_EVENT, progress);
+        })),
+        cancel: CancelToken::new(),
     }
 }
 
