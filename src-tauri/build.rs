@@ -22,6 +22,20 @@ const COMMANDS: &[&str] = &[
     "sync_now",
     "sync_history",
     "undo_run",
+    "demo_platform",
+    "check_target_inputs",
+    "choose_target_folder",
+    "set_target",
+    "check_target",
+    "mapping_preview",
+    "save_mapping",
+    "safety",
+    "save_safety",
+    "connections",
+    "run_report",
+    "export_report_csv",
+    "find_people",
+    "platform_account",
 ];
 
 fn main() {

@@ -3,21 +3,33 @@
 //! `ui/src/lib/backend/generated.ts` is out of date; `ROLLCALL_WRITE_TYPES=1 cargo test -p
 //! rollcall bindings` writes it anew.
 
+use rollcall_core::apply::{Counts, PersonError, Phase, SyncProgress};
 use rollcall_core::check::{CheckReport, TenantSummary};
 use rollcall_core::cloud::PortalLinks;
 use rollcall_core::diagnosis::{Diagnosis, DiagnosisCode, Severity};
 use rollcall_core::directory::{GroupChoice, SavedGroup};
 use rollcall_core::graph::ReadProgress;
+use rollcall_core::guard::Hold;
+use rollcall_core::history::{DeactivatedAccount, RunOutcome, RunSummary, Trigger};
+use rollcall_core::journal::Resolution;
+use rollcall_core::listing::{ChangeKind, Outcome, PlannedPerson, ValueChange};
 use rollcall_core::ops::{
-    ChosenCloud, ConnectionRequest, ErrorCode, ExportedFile, FieldProblem, OpError, PermissionNeed,
-    PortalPages, SavedConnection, SavedScope, ScopeChoice, TenantLookup,
+    AccountSample, ChosenCloud, ConnectionOverview, ConnectionRequest, ErrorCode, ExportedFile,
+    FieldProblem, MappedValue, MappingPreview, OpError, PermissionNeed, PersonMatch,
+    PlatformAccount, PortalPages, SavedConnection, SavedScope, ScopeChoice, TargetChoice,
+    TargetField, TargetFieldProblem, TenantLookup, UnsendablePerson,
 };
 use rollcall_core::permissions::PermissionReport;
+use rollcall_core::plan::MatchedBy;
 use rollcall_core::preview::{Preview, PreviewUser, Totals, UserKind, Warning};
+use rollcall_core::profile::{
+    MappingSettings, SafetySettings, TargetKind, TargetSettings, UsernameSource,
+};
 use rollcall_core::records::ReadProblem;
+use rollcall_core::sync::{AdoptedAccount, Estimate, PlannedDeactivation, SyncReport};
 use ts_rs::{Config, TS};
 
-use crate::commands::{AppStatus, DemoApp, DemoStatus, DemoValues};
+use crate::commands::{AppStatus, DemoApp, DemoPlatform, DemoStatus, DemoValues, SyncChoice};
 
 /// Where the generated file lives, from this crate's folder.
 pub const GENERATED: &str = "../ui/src/lib/backend/generated.ts";
@@ -59,6 +71,42 @@ pub fn typescript() -> String {
         ReadProblem::decl(&cfg),
         Preview::decl(&cfg),
         ExportedFile::decl(&cfg),
+        DemoPlatform::decl(&cfg),
+        TargetKind::decl(&cfg),
+        TargetSettings::decl(&cfg),
+        TargetChoice::decl(&cfg),
+        TargetField::decl(&cfg),
+        TargetFieldProblem::decl(&cfg),
+        UsernameSource::decl(&cfg),
+        MappingSettings::decl(&cfg),
+        SafetySettings::decl(&cfg),
+        MappedValue::decl(&cfg),
+        AccountSample::decl(&cfg),
+        UnsendablePerson::decl(&cfg),
+        MappingPreview::decl(&cfg),
+        Trigger::decl(&cfg),
+        Phase::decl(&cfg),
+        SyncProgress::decl(&cfg),
+        Counts::decl(&cfg),
+        ChangeKind::decl(&cfg),
+        Outcome::decl(&cfg),
+        ValueChange::decl(&cfg),
+        PlannedPerson::decl(&cfg),
+        PersonError::decl(&cfg),
+        Hold::decl(&cfg),
+        Estimate::decl(&cfg),
+        MatchedBy::decl(&cfg),
+        AdoptedAccount::decl(&cfg),
+        PlannedDeactivation::decl(&cfg),
+        DeactivatedAccount::decl(&cfg),
+        Resolution::decl(&cfg),
+        SyncReport::decl(&cfg),
+        SyncChoice::decl(&cfg),
+        RunOutcome::decl(&cfg),
+        RunSummary::decl(&cfg),
+        ConnectionOverview::decl(&cfg),
+        PersonMatch::decl(&cfg),
+        PlatformAccount::decl(&cfg),
     ];
     let mut text = String::from(
         "// Generated from the Rust types by `ROLLCALL_WRITE_TYPES=1 cargo test -p rollcall bindings`.\n// Do not edit: change the Rust type and generate again.\n",

@@ -10,13 +10,17 @@ use rollcall_core::check::CheckReport;
 use rollcall_core::diagnosis::Diagnosis;
 use rollcall_core::directory::GroupChoice;
 use rollcall_core::graph::{CancelToken, ReadProgress};
-use rollcall_core::history::{RunRecord, Trigger};
+use rollcall_core::history::{RunSummary, Trigger};
 use rollcall_core::ops::{
-    ChosenCloud, ConnectionRequest, ErrorCode, ExportTo, ExportedFile, FieldProblem, InputsToCheck,
-    OpError, PermissionNeed, PortalPages, ReadObserver, SavedConnection, SavedScope, ScopeChoice,
-    SyncObserver, SyncRequest, TenantLookup, Workspace,
+    ChosenCloud, ConnectionOverview, ConnectionRequest, ErrorCode, ExportTo, ExportedFile,
+    FieldProblem, InputsToCheck, MappingPreview, OpError, PermissionNeed, PersonMatch,
+    PlatformAccount, PortalPages, ReadObserver, SavedConnection, SavedScope, ScopeChoice,
+    SyncObserver, SyncRequest, TargetChoice, TargetFieldProblem, TargetSetup, TenantLookup,
+    Workspace,
 };
 use rollcall_core::preview::Preview;
+use rollcall_core::profile::{MappingSettings, SafetySettings, TargetKind, TargetSettings};
+use rollcall_core::secret::Secret;
 use rollcall_core::sync::SyncReport;
 use rollcall_sandbox::AppState;
 use serde::{Deserialize, Serialize};
@@ -68,6 +72,18 @@ pub struct DemoValues {
 #[derive(Default)]
 pub struct ChosenExports(Mutex<Option<(String, PathBuf)>>);
 
+/// The folder the admin last chose for a connection's CSV files, kept the same way: the
+/// webview only says "use the folder I chose".
+#[derive(Default)]
+pub struct ChosenFolders(Mutex<Option<(String, PathBuf)>>);
+
+/// The demo platform (the demo organisation's SCIM service), prefilled in demo mode.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct DemoPlatform {
+    pub url: String,
+    pub token: String,
+}
+
 /// Every command the window may call, for the real window and the test host alike.
 pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
     tauri::generate_handler![
@@ -90,6 +106,20 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         sync_now,
         sync_history,
         undo_run,
+        demo_platform,
+        check_target_inputs,
+        choose_target_folder,
+        set_target,
+        check_target,
+        mapping_preview,
+        save_mapping,
+        safety,
+        save_safety,
+        connections,
+        run_report,
+        export_report_csv,
+        find_people,
+        platform_account,
     ]
 }
 
@@ -261,8 +291,12 @@ pub async fn sync_now<R: Runtime>(
 
 /// The connection's runs, newest first.
 #[tauri::command]
-pub fn sync_history(profile: String, ws: State<'_, Workspace>) -> Result<Vec<RunRecord>, OpError> {
-    ws.history(&profile)
+pub async fn sync_history(
+    profile: String,
+    ws: State<'_, Workspace>,
+) -> Result<Vec<RunSummary>, OpError> {
+    let ws = ws.inner().clone();
+    off_main(move || ws.run_summaries(&profile)).await
 }
 
 /// Switches back on what run `run` switched off (or, with `dry_run`, says what it would).
@@ -278,7 +312,7 @@ pub async fn undo_run(
 }
 
 /// What the window asks of a sync; always started by hand.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, ts_rs::TS)]
 pub struct SyncChoice {
     #[serde(default)]
     pub dry_run: bool,
@@ -295,6 +329,7 @@ impl From<SyncChoice> for SyncRequest {
             force_deactivations: choice.force_deactivations,
             only: choice.only,
             trigger: Trigger::Manual,
+            list_people: true,
         }
     }
 }
@@ -381,6 +416,173 @@ fn chosen_export(
             "No file has been chosen for this export yet. Click \"Save as CSV…\" and pick one.",
         )),
     }
+}
+
+// ---- The learning platform, the accounts and the home screen ------------------------------
+//
+// The platform token arrives only as an argument of `set_target` and goes to the keychain.
+
+/// The demo organisation's SCIM service as the demo platform; `None` outside demo mode.
+#[tauri::command]
+pub fn demo_platform(demo: State<'_, Option<DemoTenant>>) -> Option<DemoPlatform> {
+    demo.as_ref().map(|tenant| DemoPlatform {
+        url: tenant.info().scim_url.clone(),
+        token: tenant.info().scim_token.clone(),
+    })
+}
+
+#[tauri::command]
+pub fn check_target_inputs(
+    kind: TargetKind,
+    url: String,
+    token: String,
+    ws: State<'_, Workspace>,
+) -> Vec<TargetFieldProblem> {
+    ws.check_target_inputs(kind, &url, &token)
+}
+
+/// Asks for the folder the CSV files go to with the system dialog; the choice stays here.
+#[tauri::command]
+pub async fn choose_target_folder<R: Runtime>(
+    profile: String,
+    app: AppHandle<R>,
+    chosen: State<'_, ChosenFolders>,
+) -> Result<Option<String>, OpError> {
+    let dialog = app
+        .dialog()
+        .file()
+        .set_title("Choose the folder for the learning platform's CSV files");
+    let folder = off_main(move || Ok(dialog.blocking_pick_folder())).await?;
+    let Some(path) = folder.map(|folder| folder.into_path()).transpose().map_err(|error| {
+        OpError::new(ErrorCode::TargetFolder, format!("The dialog gave a folder Rollcall cannot use ({error}). Choose a folder on this computer."))
+    })?
+    else {
+        return Ok(None);
+    };
+    let shown = path.display().to_string();
+    if let Ok(mut slot) = chosen.0.lock() {
+        *slot = Some((profile, path));
+    }
+    Ok(Some(shown))
+}
+
+/// Saves the connection's learning platform (the token in the keychain).
+#[tauri::command]
+pub async fn set_target(
+    profile: String,
+    choice: TargetChoice,
+    ws: State<'_, Workspace>,
+    chosen: State<'_, ChosenFolders>,
+) -> Result<TargetSettings, OpError> {
+    let folder = match chosen.0.lock() {
+        Ok(slot) if choice.chosen_folder => slot
+            .as_ref()
+            .filter(|(owner, _)| *owner == profile)
+            .map(|(_, path)| path.clone()),
+        _ => None,
+    };
+    let setup = TargetSetup {
+        kind: choice.kind,
+        url: choice.url,
+        token: choice.token.map(Secret::new),
+        folder,
+    };
+    let ws = ws.inner().clone();
+    off_main(move || ws.connect_target(&profile, setup)).await
+}
+
+/// Checks the saved platform: the address, the token, what it supports.
+#[tauri::command]
+pub async fn check_target(
+    profile: String,
+    ws: State<'_, Workspace>,
+) -> Result<Vec<Diagnosis>, OpError> {
+    ws.check_target(&profile).await
+}
+
+#[tauri::command]
+pub async fn mapping_preview(
+    profile: String,
+    mapping: Option<MappingSettings>,
+    ws: State<'_, Workspace>,
+) -> Result<MappingPreview, OpError> {
+    let ws = ws.inner().clone();
+    off_main(move || ws.mapping_preview(&profile, mapping)).await
+}
+
+#[tauri::command]
+pub async fn save_mapping(
+    profile: String,
+    mapping: MappingSettings,
+    ws: State<'_, Workspace>,
+) -> Result<MappingSettings, OpError> {
+    let ws = ws.inner().clone();
+    off_main(move || ws.save_mapping(&profile, mapping)).await
+}
+
+#[tauri::command]
+pub async fn safety(profile: String, ws: State<'_, Workspace>) -> Result<SafetySettings, OpError> {
+    let ws = ws.inner().clone();
+    off_main(move || ws.safety(&profile)).await
+}
+
+#[tauri::command]
+pub async fn save_safety(
+    profile: String,
+    safety: SafetySettings,
+    ws: State<'_, Workspace>,
+) -> Result<SafetySettings, OpError> {
+    let ws = ws.inner().clone();
+    off_main(move || ws.save_safety(&profile, safety)).await
+}
+
+/// Every connection, for the home screen.
+#[tauri::command]
+pub async fn connections(ws: State<'_, Workspace>) -> Result<Vec<ConnectionOverview>, OpError> {
+    let ws = ws.inner().clone();
+    off_main(move || ws.connections()).await
+}
+
+/// A past run's report (the `sync` JSON, with the people it touched).
+#[tauri::command]
+pub async fn run_report(
+    profile: String,
+    run: i64,
+    ws: State<'_, Workspace>,
+) -> Result<serde_json::Value, OpError> {
+    let ws = ws.inner().clone();
+    off_main(move || ws.run_report(&profile, run)).await
+}
+
+/// Writes a run's report as CSV into the data folder.
+#[tauri::command]
+pub async fn export_report_csv(
+    profile: String,
+    run: i64,
+    ws: State<'_, Workspace>,
+) -> Result<ExportedFile, OpError> {
+    let ws = ws.inner().clone();
+    off_main(move || ws.export_report(&profile, run)).await
+}
+
+#[tauri::command]
+pub async fn find_people(
+    profile: String,
+    text: String,
+    ws: State<'_, Workspace>,
+) -> Result<Vec<PersonMatch>, OpError> {
+    let ws = ws.inner().clone();
+    off_main(move || ws.find_people(&profile, &text)).await
+}
+
+/// The account as the platform holds it now.
+#[tauri::command]
+pub async fn platform_account(
+    profile: String,
+    person: String,
+    ws: State<'_, Workspace>,
+) -> Result<Option<PlatformAccount>, OpError> {
+    ws.platform_account(&profile, &person).await
 }
 
 /// Runs blocking work (the keychain, the disk, a dialog) on a worker thread, never on the

@@ -48,6 +48,7 @@ fn hosts() -> Hosts {
     let app = mock_builder()
         .manage(ws.clone())
         .manage(commands::ChosenExports::default())
+        .manage(commands::ChosenFolders::default())
         .manage(None::<DemoTenant>)
         .invoke_handler(commands::handler())
         .build(mock_context(noop_assets()))

@@ -64,6 +64,7 @@ fn run(demo: bool, explicit_data_dir: Option<&Path>) -> Result<(), String> {
             .manage(tenant)
             .manage(workspace)
             .manage(commands::ChosenExports::default())
+            .manage(commands::ChosenFolders::default())
             .invoke_handler(commands::handler())
             .setup(move |app| {
                 if demo {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use clap::Args;
 use rollcall_core::apply::SyncProgress;
-use rollcall_core::history::{RunRecord, Trigger};
+use rollcall_core::history::{RunOutcome, RunSummary, Trigger};
 use rollcall_core::ops::{ReadObserver, SyncObserver, SyncRequest, Workspace};
 use rollcall_core::sync::SyncReport;
 
@@ -102,6 +102,7 @@ pub(crate) fn sync(args: &SyncArgs, ws: &Workspace, out: &mut dyn Write) -> u8 {
         } else {
             Trigger::Manual
         },
+        list_people: false,
     };
     eprint_line(&format!("Syncing \"{}\"…", args.name));
     match runtime.block_on(ws.sync(&args.name, &request, observer())) {
@@ -111,7 +112,7 @@ pub(crate) fn sync(args: &SyncArgs, ws: &Workspace, out: &mut dyn Write) -> u8 {
 }
 
 pub(crate) fn history(args: &HistoryArgs, ws: &Workspace, out: &mut dyn Write) -> u8 {
-    match ws.history(&args.name) {
+    match ws.run_summaries(&args.name) {
         Ok(runs) => answer(out, args.json, &runs, |runs| list(&args.name, runs)),
         Err(error) => fail(&error),
     }
@@ -192,7 +193,7 @@ fn describe(report: &SyncReport) -> String {
     lines.join("\n")
 }
 
-fn list(name: &str, runs: &[RunRecord]) -> String {
+fn list(name: &str, runs: &[RunSummary]) -> String {
     if runs.is_empty() {
         return format!(
             "\"{name}\" has not been synced yet. Try `rollcall sync {name} --dry-run`."
@@ -200,17 +201,23 @@ fn list(name: &str, runs: &[RunRecord]) -> String {
     }
     runs.iter()
         .map(|run| {
+            let done = &run.applied;
             format!(
-                "{}\t{}\t{:?}{}\t{} writes\t{}",
+                "{}\t{}\t{:?}{}\t{} created, {} updated, {} reactivated, {} deactivated\t{}",
                 run.id,
                 run.started_at,
                 run.trigger,
                 if run.dry_run { " (dry run)" } else { "" },
-                run.writes,
-                if run.finished_at.is_some() {
-                    "finished"
-                } else {
-                    "did not finish"
+                done.create + done.adopt,
+                done.update,
+                done.reactivate,
+                done.deactivate,
+                match run.outcome {
+                    RunOutcome::Ok => "finished",
+                    RunOutcome::Problems => "finished with problems",
+                    RunOutcome::Held => "deactivations held back",
+                    RunOutcome::Stopped => "stopped early",
+                    RunOutcome::Unfinished => "did not finish",
                 }
             )
         })

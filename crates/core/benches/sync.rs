@@ -169,7 +169,7 @@ async fn run(
     let timer = Instant::now();
     let report = sync::run(
         profile,
-        &view,
+        view,
         &SyncContext {
             ledger,
             target,
@@ -183,12 +183,12 @@ async fn run(
             only: None,
             trigger: Trigger::Manual,
             started_at,
+            list_people: false,
         },
     )
     .await
     .unwrap();
     let seconds = timer.elapsed().as_secs_f64();
-    drop(view);
     Measured {
         report,
         seconds,

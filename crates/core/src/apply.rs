@@ -35,7 +35,7 @@ pub enum DryRun {
 }
 
 /// The stages of a run, in order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     Resolving,
@@ -50,7 +50,7 @@ pub enum Phase {
 }
 
 /// How far a run has got, for a progress bar.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct SyncProgress {
     pub phase: Phase,
     pub done: usize,
@@ -61,7 +61,7 @@ pub struct SyncProgress {
 pub type ProgressSink<'a> = &'a (dyn Fn(&SyncProgress) + Send + Sync);
 
 /// Writes per kind (the plan's, or those the platform confirmed).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize, ts_rs::TS)]
 pub struct Counts {
     pub create: usize,
     pub adopt: usize,
@@ -97,7 +97,7 @@ impl Counts {
 }
 
 /// One person's (or group's) write that failed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ts_rs::TS)]
 pub struct PersonError {
     /// The user name (or group name).
     pub user: String,

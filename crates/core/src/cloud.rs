@@ -255,7 +255,9 @@ fn is_loopback(url: &Url) -> bool {
     }
 }
 
-fn checked_endpoint(field: &'static str, value: &str) -> Result<String, CloudError> {
+/// Checks an address Rollcall will send a secret or token to: a full https address (http
+/// only on this computer), with no query or fragment; returns it without a trailing slash.
+pub fn checked_endpoint(field: &'static str, value: &str) -> Result<String, CloudError> {
     let trimmed = value.trim();
     let url = Url::parse(trimmed).map_err(|_| CloudError::NotAUrl {
         field,

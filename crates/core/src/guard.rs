@@ -12,13 +12,18 @@ use crate::profile::SafetySettings;
 use crate::store::{ReadProblem, ReadStatus};
 
 /// One reason deactivations are held back.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct Hold {
     pub code: String,
     pub message: String,
     /// How many deactivations it held back.
     pub accounts: usize,
+    /// Whether the admin may lift it for one run (a limit; never a read that did not finish).
+    pub liftable: bool,
 }
+
+/// The holds `--force-deactivations` (or the window's "Allow for this run") lifts.
+const LIFTABLE: &[&str] = &["too_many", "too_large_share"];
 
 /// What the guard is shown.
 #[derive(Debug, Clone, Copy)]
@@ -55,6 +60,7 @@ pub fn holds(input: GuardInput<'_>) -> Vec<Hold> {
         code: code.into(),
         message,
         accounts: count,
+        liftable: LIFTABLE.contains(&code),
     };
     let mut holds = Vec::new();
     match input.read {
@@ -107,7 +113,7 @@ pub fn holds(input: GuardInput<'_>) -> Vec<Hold> {
         holds.push(hold(
             "too_many",
             format!(
-                "This would switch off {count} accounts, more than the limit of {limit} in [safety] max_deactivations; check the change in Entra, then run again with --force-deactivations to apply it once."
+                "This would switch off {count} accounts, more than the limit of {limit} in [safety] max_deactivations; check the change in Entra; if it is right, allow them for one run (in the window, or with --force-deactivations)."
             ),
         ));
     }
@@ -117,7 +123,7 @@ pub fn holds(input: GuardInput<'_>) -> Vec<Hold> {
         holds.push(hold(
             "too_large_share",
             format!(
-                "This would switch off {percent:.0}% of accounts ({count} of {}), more than the limit of {allowed}% in [safety] max_deactivation_percent; check the change in Entra, then run again with --force-deactivations to apply it once.",
+                "This would switch off {percent:.0}% of accounts ({count} of {}), more than the limit of {allowed}% in [safety] max_deactivation_percent; check the change in Entra; if it is right, allow them for one run (in the window, or with --force-deactivations).",
                 input.owned_active
             ),
         ));

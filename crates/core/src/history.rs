@@ -7,10 +7,15 @@ use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::apply::Counts;
 use crate::ledger::{Ledger, LedgerError, timestamp};
+use crate::listing::PlannedPerson;
+
+/// The runs whose per-person lists are kept; older lists are deleted as new runs finish.
+const PEOPLE_RUNS_KEPT: i64 = 20;
 
 /// What started a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Trigger {
     /// The admin, in the window or on the command line.
@@ -40,7 +45,7 @@ impl Trigger {
 }
 
 /// An account a run switched off.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct DeactivatedAccount {
     /// The user name on the platform.
     pub user: String,
@@ -75,6 +80,94 @@ impl RunRecord {
             .and_then(|report| report.get("deactivated"))
             .and_then(|list| serde_json::from_value(list.clone()).ok())
             .unwrap_or_default()
+    }
+}
+
+/// How a run ended, in one word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum RunOutcome {
+    /// Everything planned was done.
+    Ok,
+    /// Some people could not be written; the report says who and why.
+    Problems,
+    /// Deactivations were held back by the guard.
+    Held,
+    /// The run stopped early (cancelled, or the platform refused the token).
+    Stopped,
+    /// The run never finished (the app was closed or crashed; the next run carries on).
+    Unfinished,
+}
+
+/// One run as the history list shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+pub struct RunSummary {
+    pub id: i64,
+    pub trigger: Trigger,
+    pub dry_run: bool,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub elapsed_ms: u64,
+    /// What the platform confirmed.
+    pub applied: Counts,
+    /// People the run could not write.
+    pub errors: usize,
+    /// Deactivations the guard held back.
+    pub held: usize,
+    pub outcome: RunOutcome,
+    /// Whether Undo applies: the run switched someone off.
+    pub undoable: bool,
+}
+
+impl RunRecord {
+    /// The run as the history list shows it.
+    pub fn summary(&self) -> RunSummary {
+        let report = self.report.as_ref();
+        let count = |key: &str| {
+            report
+                .and_then(|report| report.get(key))
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len)
+        };
+        let applied: Counts = report
+            .and_then(|report| report.get("applied"))
+            .and_then(|counts| serde_json::from_value(counts.clone()).ok())
+            .unwrap_or_default();
+        let held = report
+            .and_then(|report| report.get("blocked"))
+            .and_then(Value::as_array)
+            .and_then(|holds| holds.first())
+            .and_then(|hold| hold.get("accounts"))
+            .and_then(Value::as_u64)
+            .map_or(0, |accounts| {
+                usize::try_from(accounts).unwrap_or(usize::MAX)
+            });
+        let stopped = report.is_some_and(|report| report.get("stopped").is_some());
+        let errors = count("errors");
+        let outcome = if report.is_none() {
+            RunOutcome::Unfinished
+        } else if stopped {
+            RunOutcome::Stopped
+        } else if held > 0 || count("blocked") > 0 {
+            RunOutcome::Held
+        } else if errors > 0 {
+            RunOutcome::Problems
+        } else {
+            RunOutcome::Ok
+        };
+        RunSummary {
+            id: self.id,
+            trigger: self.trigger,
+            dry_run: self.dry_run,
+            started_at: self.started_at.clone(),
+            finished_at: self.finished_at.clone(),
+            elapsed_ms: self.elapsed_ms,
+            applied,
+            errors,
+            held,
+            outcome,
+            undoable: !self.dry_run && count("deactivated") > 0,
+        }
     }
 }
 
@@ -117,6 +210,45 @@ impl Ledger {
             params![run, timestamp(at), to_i64(writes), to_i64(elapsed_ms), report],
         )?;
         Ok(())
+    }
+
+    /// Keeps the list of people a run touched, for its report; drops the lists of runs
+    /// older than the last `PEOPLE_RUNS_KEPT`.
+    pub fn record_people(&self, run: i64, people: &[PlannedPerson]) -> Result<(), LedgerError> {
+        let mut connection = self.lock();
+        let transaction = connection.transaction()?;
+        {
+            let mut insert = transaction
+                .prepare("INSERT INTO run_people (run, position, entry) VALUES (?1, ?2, ?3)")?;
+            for (position, person) in people.iter().enumerate() {
+                insert.execute(params![
+                    run,
+                    i64::try_from(position).unwrap_or(i64::MAX),
+                    serde_json::to_string(person)?
+                ])?;
+            }
+        }
+        transaction.execute(
+            "DELETE FROM run_people WHERE run <= (SELECT COALESCE(MAX(id), 0) FROM runs) - ?1",
+            params![PEOPLE_RUNS_KEPT],
+        )?;
+        transaction.commit()?;
+        Ok(())
+    }
+
+    /// The people a run touched, in plan order (empty for runs whose list was dropped).
+    pub fn people(&self, run: i64) -> Result<Vec<PlannedPerson>, LedgerError> {
+        let connection = self.lock();
+        let mut statement =
+            connection.prepare("SELECT entry FROM run_people WHERE run = ?1 ORDER BY position")?;
+        let rows = statement.query_map(params![run], |row| row.get::<_, String>(0))?;
+        let mut people = Vec::new();
+        for row in rows {
+            if let Ok(person) = serde_json::from_str(&row?) {
+                people.push(person);
+            }
+        }
+        Ok(people)
     }
 
     /// The most recent runs, newest first.

@@ -233,7 +233,7 @@ impl Ledger {
 }
 
 /// What resolving the open intents found.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ts_rs::TS)]
 pub struct Resolution {
     /// Creates that had reached the platform and are now owned.
     pub found: usize,

@@ -16,7 +16,7 @@ use crate::data_dir::DataDir;
 use crate::targets::{AccountWrite, Attributes};
 
 /// The schema this code writes; older files are migrated up to it on open.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 const MIGRATIONS: &[&str] = &[
     // 1: owned accounts, the write journal and the run history.
@@ -57,6 +57,13 @@ const MIGRATIONS: &[&str] = &[
         writes INTEGER NOT NULL DEFAULT 0,
         elapsed_ms INTEGER NOT NULL DEFAULT 0,
         report TEXT
+    );",
+    // 2: each person a run touched, for its report in the history.
+    "CREATE TABLE run_people (
+        run INTEGER NOT NULL,
+        position INTEGER NOT NULL,
+        entry TEXT NOT NULL,
+        PRIMARY KEY (run, position)
     );",
 ];
 
@@ -260,6 +267,14 @@ impl Ledger {
         Ok(self
             .lock()
             .pragma_query_value(None, "user_version", |row| row.get(0))?)
+    }
+
+    /// How many accounts the connection owns.
+    pub fn account_count(&self) -> Result<usize, LedgerError> {
+        let count: i64 = self
+            .lock()
+            .query_row("SELECT COUNT(*) FROM accounts", [], |row| row.get(0))?;
+        Ok(usize::try_from(count).unwrap_or(0))
     }
 
     /// Every owned account, by Entra object ID.

@@ -17,6 +17,7 @@ pub mod guard;
 pub mod history;
 pub mod journal;
 pub mod ledger;
+pub mod listing;
 pub mod mapping;
 pub mod network;
 pub mod ops;

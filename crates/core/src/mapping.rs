@@ -36,6 +36,34 @@ pub mod paths {
     pub const MANAGER: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager";
 }
 
+/// The name an admin reads for a SCIM path ("First name" for `name.givenName`); a custom
+/// path is named by its last part.
+pub fn label(path: &str) -> String {
+    let known = match path {
+        paths::USER_NAME => "User name",
+        paths::ACTIVE => "Account active",
+        paths::EXTERNAL_ID => "Entra object ID",
+        paths::DISPLAY_NAME => "Display name",
+        paths::GIVEN_NAME => "First name",
+        paths::FAMILY_NAME => "Last name",
+        paths::WORK_EMAIL => "Work email",
+        paths::TITLE => "Job title",
+        paths::PREFERRED_LANGUAGE => "Language",
+        paths::COUNTRY => "Country",
+        paths::DEPARTMENT => "Department",
+        paths::EMPLOYEE_NUMBER => "Employee number",
+        paths::MANAGER => "Manager",
+        _ => "",
+    };
+    if !known.is_empty() {
+        return known.into();
+    }
+    path.rsplit([':', '.'])
+        .find(|part| !part.is_empty())
+        .unwrap_or(path)
+        .to_string()
+}
+
 /// The Entra properties that `[mapping.custom]` may send to a SCIM path of the admin's
 /// choosing (besides `extensionAttribute1` … `extensionAttribute15`).
 pub const CUSTOM_SOURCES: &[&str] = &[

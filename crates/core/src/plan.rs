@@ -15,7 +15,7 @@ use crate::mapping::{DesiredAccount, InactiveReason, paths};
 use crate::targets::{AccountWrite, AttributeChange, RemoteAccount};
 
 /// How an existing platform account was matched to a person.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum MatchedBy {
     ExternalId,

@@ -334,7 +334,8 @@ impl Preview {
     }
 }
 
-fn push_row(out: &mut String, fields: impl Iterator<Item = String>) {
+/// Appends one CSV row (CRLF), each field quoted when needed and formulas neutralised.
+pub(crate) fn push_row(out: &mut String, fields: impl Iterator<Item = String>) {
     let fields: Vec<String> = fields.map(|field| csv_field(&field)).collect();
     out.push_str(&fields.join(","));
     out.push_str("\r\n");

@@ -110,7 +110,7 @@ fn yes() -> bool {
 }
 
 /// The kind of learning platform connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum TargetKind {
     Scim,
@@ -118,7 +118,7 @@ pub enum TargetKind {
 }
 
 /// The `[target]` table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct TargetSettings {
     pub kind: TargetKind,
@@ -163,7 +163,7 @@ impl SyncSettings {
 }
 
 /// Which Entra attribute becomes the platform's user name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub enum UsernameSource {
     #[serde(rename = "userPrincipalName")]
     UserPrincipalName,
@@ -176,7 +176,7 @@ pub enum UsernameSource {
 /// The `[mapping]` table. The defaults need no editing: userName, name, displayName, work
 /// email, title, department, preferredLanguage, country, employeeNumber, manager, active and
 /// externalId are always mapped.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct MappingSettings {
     #[serde(default = "default_username")]
@@ -201,7 +201,7 @@ impl Default for MappingSettings {
 }
 
 /// The `[safety]` table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct SafetySettings {
     /// A sync stops before deactivating more than this many people.

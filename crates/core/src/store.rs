@@ -334,6 +334,37 @@ impl Store {
         Ok(())
     }
 
+    /// People whose name, sign-in name or email contains `text` (case-insensitive), by
+    /// name, at most `limit`: (object ID, display name, user principal name).
+    pub fn find_people(
+        &self,
+        text: &str,
+        limit: usize,
+    ) -> Result<Vec<(String, String, String)>, StoreError> {
+        let pattern = format!(
+            "%{}%",
+            text.trim()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        let mut statement = self.connection.prepare(
+            "SELECT id, display_name, user_principal_name FROM users
+             WHERE display_name LIKE ?1 ESCAPE '\\' OR user_principal_name LIKE ?1 ESCAPE '\\'
+                OR mail LIKE ?1 ESCAPE '\\'
+             ORDER BY display_name LIMIT ?2",
+        )?;
+        let rows = statement.query_map(
+            params![pattern, i64::try_from(limit).unwrap_or(i64::MAX)],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )?;
+        let mut people = Vec::new();
+        for row in rows {
+            people.push(row?);
+        }
+        Ok(people)
+    }
+
     /// The scope key and problems of the stored snapshot, if there is one.
     pub fn snapshot_info(&self) -> Result<Option<(String, Vec<ReadProblem>)>, StoreError> {
         let row: Option<(String, String)> = self

@@ -20,6 +20,7 @@ use crate::guard::{self, GuardInput, Hold};
 use crate::history::{DeactivatedAccount, Trigger};
 use crate::journal::{self, Resolution, ResolveError};
 use crate::ledger::{Ledger, LedgerError, OwnedAccount};
+use crate::listing::{self, PlannedPerson};
 use crate::mapping::{DesiredAccount, map_people};
 use crate::plan::{self, AccountUpdate, MatchedBy, PlanInput, SyncPlan, WantedGroup};
 use crate::profile::Profile;
@@ -50,10 +51,6 @@ impl CacheView {
             status: store.status()?,
         })
     }
-
-    fn problems(&self) -> &[ReadProblem] {
-        &self.snapshot.problems
-    }
 }
 
 /// How to run.
@@ -69,6 +66,8 @@ pub struct SyncOptions {
     /// When the run began, before the cache was refreshed: a cache read earlier than this
     /// is too old to deactivate anyone from.
     pub started_at: DateTime<Utc>,
+    /// List each person the run touches in the report (`people`), for the window's plan.
+    pub list_people: bool,
 }
 
 /// The parts a run works with.
@@ -100,7 +99,7 @@ pub enum SyncError {
 }
 
 /// The time a run is expected to take, from the write rate of earlier runs.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, ts_rs::TS)]
 pub struct Estimate {
     /// Writes the plan needs.
     pub requests: usize,
@@ -111,7 +110,7 @@ pub struct Estimate {
 }
 
 /// An account adopted (or to adopt) and how it was matched.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct AdoptedAccount {
     pub user: String,
     #[serde(rename = "matchedBy")]
@@ -119,14 +118,14 @@ pub struct AdoptedAccount {
 }
 
 /// An account a run would switch off (planned, or held back).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct PlannedDeactivation {
     pub user: String,
     pub reason: String,
 }
 
 /// What a run did; serializes as the `sync` JSON.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct SyncReport {
     pub run: i64,
     pub dry_run: bool,
@@ -163,6 +162,9 @@ pub struct SyncReport {
     pub writes: u64,
     /// Problems with the scope (from the read) and the platform's data.
     pub problems: Vec<ReadProblem>,
+    /// Each person the run touches, when asked for (`SyncOptions::list_people`); kept in
+    /// the history apart from the report, for the last runs.
+    pub people: Vec<PlannedPerson>,
 }
 
 impl SyncReport {
@@ -279,7 +281,7 @@ fn wanted_groups(
 /// Runs one sync of `profile` from `view` (the cache as the host just refreshed it).
 pub async fn run(
     profile: &Profile,
-    view: &CacheView,
+    view: CacheView,
     context: &SyncContext<'_>,
     options: &SyncOptions,
 ) -> Result<SyncReport, SyncError> {
@@ -324,8 +326,8 @@ pub async fn run(
             .values()
             .map(|account| (account.entra_id.clone(), account.user_name.clone()))
             .collect();
-        let id =
-            find_person(only, view, &names).ok_or_else(|| SyncError::NoSuchPerson(only.clone()))?;
+        let id = find_person(only, &view, &names)
+            .ok_or_else(|| SyncError::NoSuchPerson(only.clone()))?;
         mapped
             .accounts
             .retain(|account| account.write.external_id == id);
@@ -364,6 +366,24 @@ pub async fn run(
             message: message.clone(),
         });
     }
+    let in_scope: HashSet<&str> = mapped
+        .accounts
+        .iter()
+        .map(|account| account.write.external_id.as_str())
+        .collect();
+    let groups = if options.only.is_some() {
+        Vec::new()
+    } else {
+        wanted_groups(profile, &scope, &view, &in_scope, &mut problems)
+    };
+    // Everything the run needs from the snapshot is taken; it is let go before the
+    // platform is read and written, so a large directory is not held twice.
+    let CacheView {
+        snapshot,
+        status: read_status,
+    } = view;
+    let scope_problems = snapshot.problems.clone();
+    drop(snapshot);
     let remote = if stopped.is_some() {
         Vec::new()
     } else {
@@ -383,16 +403,6 @@ pub async fn run(
             }
         }
     };
-    let in_scope: HashSet<&str> = mapped
-        .accounts
-        .iter()
-        .map(|account| account.write.external_id.as_str())
-        .collect();
-    let groups = if options.only.is_some() {
-        Vec::new()
-    } else {
-        wanted_groups(profile, &scope, view, &in_scope, &mut problems)
-    };
     let owned_groups = ledger.groups()?;
     let mut plan = plan::plan(PlanInput {
         desired: &mapped.accounts,
@@ -409,14 +419,19 @@ pub async fn run(
     }));
     let planned = Counts::of(&plan);
     let estimate = estimate(&plan, ledger)?;
+    let mut people = if options.list_people {
+        listing::list(&plan, &owned)
+    } else {
+        Vec::new()
+    };
     let all_owned_active = if options.only.is_some() {
         ledger.accounts()?.values().filter(|a| a.active).count()
     } else {
         owned.values().filter(|account| account.active).count()
     };
     let blocked = guard::holds(GuardInput {
-        read: view.status.as_ref(),
-        problems: view.problems(),
+        read: read_status.as_ref(),
+        problems: &scope_problems,
         run_started: options.started_at,
         owned_active: all_owned_active,
         deactivations: plan.deactivate.len(),
@@ -500,6 +515,25 @@ pub async fn run(
             });
         }
     }
+    if !people.is_empty() {
+        let after = if dry_run == DryRun::No {
+            Some(ledger.accounts()?)
+        } else {
+            None
+        };
+        let failed: Vec<PersonError> = errors
+            .iter()
+            .chain(applied.errors.iter())
+            .cloned()
+            .collect();
+        listing::settle(
+            &mut people,
+            &failed,
+            after.as_ref(),
+            !blocked.is_empty(),
+            applied.deactivations_skipped.is_some(),
+        );
+    }
     if applied.deactivations_skipped.is_some() {
         not_deactivated = plan
             .deactivate
@@ -529,6 +563,7 @@ pub async fn run(
             resolution,
             estimate,
             problems,
+            people,
         },
     )?)
 }
@@ -548,6 +583,7 @@ struct Finished<'a> {
     resolution: Resolution,
     estimate: Estimate,
     problems: Vec<ReadProblem>,
+    people: Vec<PlannedPerson>,
 }
 
 fn finish(
@@ -581,6 +617,7 @@ fn finish(
         estimate: done.estimate,
         writes: done.applied.writes,
         problems: done.problems,
+        people: Vec::new(),
     };
     ledger.finish_run(
         report.run,
@@ -590,7 +627,13 @@ fn finish(
         finished,
     )?;
     ledger.prune_journal(JOURNAL_RUNS_KEPT)?;
-    Ok(report)
+    if !done.people.is_empty() {
+        ledger.record_people(report.run, &done.people)?;
+    }
+    Ok(SyncReport {
+        people: done.people,
+        ..report
+    })
 }
 
 /// Switches back on the accounts run `run_id` deactivated (those still owned and still
@@ -635,6 +678,7 @@ pub async fn undo(
         only: None,
         trigger: Trigger::Undo,
         started_at: context.clock.now(),
+        list_people: false,
     };
     let started = context.clock.now();
     let run = ledger.begin_run(Trigger::Undo, dry_run, started)?;
@@ -668,6 +712,13 @@ pub async fn undo(
             });
         }
     }
+    let mut people = listing::list(&plan, &owned);
+    let after = if dry_run {
+        None
+    } else {
+        Some(ledger.accounts()?)
+    };
+    listing::settle(&mut people, &applied.errors, after.as_ref(), false, false);
     let mut problems = Vec::new();
     let missing: BTreeMap<&str, &str> = deactivated
         .iter()
@@ -701,6 +752,7 @@ pub async fn undo(
             resolution: Resolution::default(),
             estimate,
             problems,
+            people,
         },
     )?)
 }

@@ -54,6 +54,12 @@ pub enum ErrorCode {
     Disabled,
     /// The work stopped for a reason inside Rollcall (a task ended unexpectedly).
     Stopped,
+    /// The learning platform's address cannot be used as typed.
+    TargetUrl,
+    /// The learning platform's token cannot be used as pasted (or none is stored).
+    TargetToken,
+    /// The folder chosen for CSV files cannot be written.
+    TargetFolder,
 }
 
 /// Exit status of a command that ran and found problems (or that the computer failed).
@@ -87,6 +93,9 @@ impl ErrorCode {
             ErrorCode::NothingToUndo => "nothing_to_undo",
             ErrorCode::Disabled => "disabled",
             ErrorCode::Stopped => "stopped",
+            ErrorCode::TargetUrl => "target_url",
+            ErrorCode::TargetToken => "target_token",
+            ErrorCode::TargetFolder => "target_folder",
         }
     }
 
@@ -102,7 +111,10 @@ impl ErrorCode {
             | ErrorCode::ExportPath
             | ErrorCode::NoTarget
             | ErrorCode::NoSuchPerson
-            | ErrorCode::NoSuchRun => EXIT_USAGE,
+            | ErrorCode::NoSuchRun
+            | ErrorCode::TargetUrl
+            | ErrorCode::TargetToken
+            | ErrorCode::TargetFolder => EXIT_USAGE,
             ErrorCode::ProfileWrite
             | ErrorCode::DataFolder
             | ErrorCode::Keychain

@@ -13,8 +13,11 @@
 //! serializable arguments; then add one Tauri command in `src-tauri` and, where it belongs
 //! on the command line, one CLI command in `crates/cli`, each a few lines that call it.
 
+mod accounts;
 mod connection;
 mod error;
+mod home;
+mod platform;
 mod profiles;
 mod reading;
 mod sync;
@@ -29,11 +32,17 @@ use crate::network::HttpSettings;
 use crate::profile::{Profile, ProfileError, ProfileStore};
 use crate::secret::SecretStore;
 
+pub use accounts::{AccountSample, MappedValue, MappingPreview, UnsendablePerson};
 pub use connection::{
     ChosenCloud, ConnectionRequest, FieldProblem, InputsToCheck, PermissionNeed, PortalPages,
     SavedConnection, TenantLookup,
 };
 pub use error::{EXIT_PROBLEMS, EXIT_USAGE, ErrorCode, OpError, OpResult};
+pub use home::{ConnectionOverview, PersonMatch, PlatformAccount};
+pub use platform::{
+    TargetChoice, TargetField, TargetFieldProblem, TargetSetup, check_platform_token,
+    check_scim_address,
+};
 pub use profiles::{ProfileSummary, SecretTarget};
 pub use reading::{
     ExportTo, ExportedFile, ReadObserver, ReadSlot, SavedScope, ScopeChoice, suggested_export_name,

@@ -157,14 +157,13 @@ impl Workspace {
                 })?,
             ),
             SecretTarget::Platform => {
-                let value = value.trim();
-                if value.is_empty() {
-                    return Err(OpError::new(
+                let token = super::check_platform_token(value).map_err(|problem| {
+                    OpError::new(
                         ErrorCode::SecretInvalid,
-                        "Nothing was stored: the token is empty. Copy the SCIM token your learning platform shows and pipe it in.",
-                    ));
-                }
-                (SecretKind::Target, Secret::new(value))
+                        format!("Nothing was stored. {problem}"),
+                    )
+                })?;
+                (SecretKind::Target, Secret::new(token))
             }
         };
         self.secrets.store(name, kind, &secret).map_err(|error| {

@@ -168,6 +168,32 @@ fn export_path(to: &ExportTo, data_folder: &Path, profile: &str) -> OpResult<Pat
     }
 }
 
+/// Writes an export file, creating its folder; the message names the file and what to do.
+pub(super) fn write_export(target: &Path, contents: &str) -> OpResult<()> {
+    if let Some(folder) = target.parent()
+        && !folder.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(folder).map_err(|error| {
+            OpError::new(
+                ErrorCode::Export,
+                format!(
+                    "Rollcall could not create the folder {}: {error}. Pick a folder you can write to.",
+                    folder.display()
+                ),
+            )
+        })?;
+    }
+    std::fs::write(target, contents).map_err(|error| {
+        OpError::new(
+            ErrorCode::Export,
+            format!(
+                "Rollcall could not write {}: {error}. Pick a folder you can write to.",
+                target.display()
+            ),
+        )
+    })
+}
+
 /// The name an export is suggested under in a save dialog.
 pub fn suggested_export_name(profile: &str) -> String {
     let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
@@ -310,28 +336,7 @@ impl Workspace {
         to: &ExportTo,
     ) -> OpResult<ExportedFile> {
         let target = export_path(to, self.data_dir().path(), profile)?;
-        if let Some(folder) = target.parent()
-            && !folder.as_os_str().is_empty()
-        {
-            std::fs::create_dir_all(folder).map_err(|error| {
-                OpError::new(
-                    ErrorCode::Export,
-                    format!(
-                        "Rollcall could not create the folder {}: {error}. Pick a folder you can write to.",
-                        folder.display()
-                    ),
-                )
-            })?;
-        }
-        std::fs::write(&target, preview.to_csv()).map_err(|error| {
-            OpError::new(
-                ErrorCode::Export,
-                format!(
-                    "Rollcall could not write {}: {error}. Pick a folder you can write to.",
-                    target.display()
-                ),
-            )
-        })?;
+        write_export(&target, &preview.to_csv())?;
         Ok(ExportedFile {
             path: target.display().to_string(),
             people: preview.users.len(),

@@ -33,6 +33,8 @@ pub struct SyncRequest {
     /// Only this person (user principal name or Entra object ID).
     pub only: Option<String>,
     pub trigger: Trigger,
+    /// List each person the run touches in the report (the window's plan and report).
+    pub list_people: bool,
 }
 
 impl Default for SyncRequest {
@@ -42,6 +44,7 @@ impl Default for SyncRequest {
             force_deactivations: false,
             only: None,
             trigger: Trigger::Manual,
+            list_people: false,
         }
     }
 }
@@ -57,7 +60,7 @@ pub struct SyncObserver {
 /// How many runs `history` lists.
 const HISTORY_LENGTH: usize = 200;
 
-fn ledger_error(error: LedgerError) -> OpError {
+pub(super) fn ledger_error(error: LedgerError) -> OpError {
     OpError::new(ErrorCode::Ledger, error.to_string())
 }
 
@@ -74,7 +77,7 @@ fn sync_error(error: SyncError) -> OpError {
 
 impl Workspace {
     /// The connection's learning platform, as configured in its `[target]`.
-    fn target_for(&self, profile: &Profile) -> OpResult<Box<dyn Target>> {
+    pub(super) fn target_for(&self, profile: &Profile) -> OpResult<Box<dyn Target>> {
         let Some(settings) = &profile.target else {
             return Err(OpError::new(
                 ErrorCode::NoTarget,
@@ -102,7 +105,7 @@ impl Workspace {
         }
     }
 
-    fn ledger(&self, profile: &str) -> OpResult<Ledger> {
+    pub(super) fn ledger(&self, profile: &str) -> OpResult<Ledger> {
         Ledger::for_profile(self.data_dir(), profile).map_err(ledger_error)
     }
 
@@ -159,8 +162,9 @@ impl Workspace {
             only: request.only.clone(),
             trigger: request.trigger,
             started_at,
+            list_people: request.list_people,
         };
-        let mut report = sync::run(&loaded, &view, &context, &options)
+        let mut report = sync::run(&loaded, view, &context, &options)
             .await
             .map_err(sync_error)?;
         if let Err(error) = read {
@@ -181,14 +185,7 @@ impl Workspace {
     /// files. The profile is checked as a file would be, so a SCIM target without an
     /// address, or a CSV target without a folder, is refused with the rule it broke.
     pub fn set_target(&self, profile: &str, target: TargetSettings) -> OpResult<Profile> {
-        let mut loaded = self.profile(profile)?;
-        loaded.target = Some(target);
-        let text = loaded.to_toml().map_err(super::profile_error)?;
-        let checked = Profile::parse(&text).map_err(super::profile_error)?;
-        self.profiles()
-            .save(&checked)
-            .map_err(super::profile_error)?;
-        Ok(checked)
+        self.edit_profile(profile, |loaded| loaded.target = Some(target))
     }
 
     /// The connection's runs, newest first.

@@ -437,3 +437,231 @@ mod sync {
         assert_eq!(host.sandbox.scim().user_count(), 0);
     }
 }
+
+/// The operations behind the window's platform, accounts, home and history screens.
+mod screens {
+    use rollcall_core::listing::{ChangeKind, Outcome};
+    use rollcall_core::ops::{SyncObserver, SyncRequest, TargetSetup};
+    use rollcall_core::profile::{MappingSettings, TargetKind, UsernameSource};
+    use rollcall_core::secret::Secret;
+
+    use super::*;
+
+    async fn connected() -> Host {
+        let host = host().await;
+        host.ws
+            .save_connection("school", &host.connection(None))
+            .unwrap();
+        host.ws
+            .read_preview("school", Some(host.staff()), ReadObserver::default())
+            .await
+            .unwrap();
+        host
+    }
+
+    fn scim(host: &Host, url: &str, token: Option<&str>) -> Result<(), ErrorCode> {
+        host.ws
+            .connect_target(
+                "school",
+                TargetSetup {
+                    kind: TargetKind::Scim,
+                    url: Some(url.into()),
+                    token: token.map(Secret::new),
+                    folder: None,
+                },
+            )
+            .map(|_| ())
+            .map_err(|error| error.code)
+    }
+
+    #[tokio::test]
+    async fn the_platform_step_names_the_field_that_is_wrong_and_keeps_the_stored_token() {
+        let host = connected().await;
+        let info = host.sandbox.info().clone();
+        assert_eq!(
+            scim(
+                &host,
+                "http://lms.example.com/scim/v2",
+                Some(&info.scim_token)
+            ),
+            Err(ErrorCode::TargetUrl)
+        );
+        assert_eq!(
+            scim(
+                &host,
+                &info.scim_url,
+                Some(&format!("\"{}\"", info.scim_token))
+            ),
+            Err(ErrorCode::TargetToken)
+        );
+        assert_eq!(
+            scim(&host, &info.scim_url, None),
+            Err(ErrorCode::TargetToken),
+            "no token stored yet"
+        );
+        assert!(
+            host.ws.profile("school").unwrap().target.is_none(),
+            "nothing saved"
+        );
+        let typed = host
+            .ws
+            .check_target_inputs(TargetKind::Scim, "ftp://x", "Bearer abc");
+        assert_eq!(typed.len(), 2, "{typed:?}");
+
+        scim(
+            &host,
+            &info.scim_url,
+            Some(&format!("  {}  ", info.scim_token)),
+        )
+        .unwrap();
+        assert_eq!(host.ws.check_target("school").await.unwrap(), Vec::new());
+        // Edited later without typing the token again: the stored one is kept.
+        scim(&host, &info.scim_url, None).unwrap();
+        assert_eq!(host.ws.check_target("school").await.unwrap(), Vec::new());
+
+        let folder = tempfile::tempdir().unwrap();
+        let blocked = folder.path().join("file");
+        std::fs::write(&blocked, "x").unwrap();
+        let refused = host
+            .ws
+            .connect_target(
+                "school",
+                TargetSetup {
+                    kind: TargetKind::Csv,
+                    url: None,
+                    token: None,
+                    folder: Some(blocked.join("inside")),
+                },
+            )
+            .unwrap_err();
+        assert_eq!(refused.code, ErrorCode::TargetFolder);
+        assert_eq!(
+            host.ws.profile("school").unwrap().target.unwrap().kind,
+            TargetKind::Scim,
+            "a refused folder leaves the platform as it was"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_mapping_is_shown_on_real_people_before_it_is_saved() {
+        let host = connected().await;
+        let shown = host.ws.mapping_preview("school", None).unwrap();
+        assert!(shown.people > 10, "{}", shown.people);
+        assert_eq!(shown.samples.len(), 5);
+        let first = &shown.samples[0];
+        assert_eq!(first.user_name, first.user_principal_name);
+        assert!(first.values.iter().any(|value| value.label == "First name"));
+
+        let by_mail = MappingSettings {
+            username: UsernameSource::Mail,
+            ..MappingSettings::default()
+        };
+        let tried = host
+            .ws
+            .mapping_preview("school", Some(by_mail.clone()))
+            .unwrap();
+        assert!(
+            tried
+                .unsendable
+                .iter()
+                .all(|person| !person.message.is_empty()),
+            "{:?}",
+            tried.unsendable
+        );
+        assert_eq!(
+            host.ws.profile("school").unwrap().mapping,
+            MappingSettings::default(),
+            "trying a mapping saves nothing"
+        );
+        host.ws.save_mapping("school", by_mail.clone()).unwrap();
+        assert_eq!(host.ws.profile("school").unwrap().mapping, by_mail);
+    }
+
+    #[tokio::test]
+    async fn the_home_screen_history_and_report_follow_the_runs() {
+        let host = connected().await;
+        let info = host.sandbox.info().clone();
+        scim(&host, &info.scim_url, Some(&info.scim_token)).unwrap();
+        let home = host.ws.connections().unwrap();
+        assert_eq!(home.len(), 1);
+        assert!(home[0].last_run.is_none());
+        assert_eq!(home[0].groups, 1);
+
+        let found = host.ws.find_people("school", "a").unwrap();
+        assert!(!found.is_empty() && found.len() <= 20);
+        let chosen = found[0].clone();
+        let listed = SyncRequest {
+            list_people: true,
+            ..SyncRequest::default()
+        };
+        let one = host
+            .ws
+            .sync(
+                "school",
+                &SyncRequest {
+                    only: Some(chosen.id.clone()),
+                    ..listed.clone()
+                },
+                SyncObserver::default(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(one.people.len(), 1, "{:#?}", one.people);
+        assert_eq!(one.people[0].kind, ChangeKind::Create);
+        assert_eq!(one.people[0].outcome, Outcome::Done);
+        let account = host
+            .ws
+            .platform_account("school", &chosen.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(account.active);
+        assert_eq!(account.external_id.as_deref(), Some(chosen.id.as_str()));
+
+        let plan = host
+            .ws
+            .sync(
+                "school",
+                &SyncRequest {
+                    dry_run: true,
+                    ..listed.clone()
+                },
+                SyncObserver::default(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(plan.people.len(), plan.plan.create);
+        assert!(
+            plan.people
+                .iter()
+                .all(|person| person.outcome == Outcome::Planned)
+        );
+        let all = host
+            .ws
+            .sync("school", &listed, SyncObserver::default())
+            .await
+            .unwrap();
+        assert!(
+            all.people
+                .iter()
+                .all(|person| person.outcome == Outcome::Done)
+        );
+
+        let home = host.ws.connections().unwrap();
+        let last = home[0].last_run.clone().unwrap();
+        assert_eq!(last.id, all.run);
+        assert_eq!(last.applied.create, all.applied.create);
+        assert_eq!(home[0].accounts, all.applied.create + 1);
+        let runs = host.ws.run_summaries("school").unwrap();
+        assert_eq!(runs.len(), 3);
+        let report = host.ws.run_report("school", all.run).unwrap();
+        assert_eq!(
+            report["people"].as_array().map(Vec::len),
+            Some(all.people.len())
+        );
+        let file = host.ws.export_report("school", all.run).unwrap();
+        let text = std::fs::read_to_string(&file.path).unwrap();
+        assert_eq!(text.lines().count(), all.people.len() + 1, "{text}");
+        assert!(text.contains(&all.people[0].user_name));
+    }
+}

@@ -364,7 +364,7 @@ async fn a_cancelled_run_stops_cleanly_and_the_next_one_finishes_the_work() {
     };
     let report = rollcall_core::sync::run(
         &world.profile,
-        &view,
+        view,
         &SyncContext {
             ledger: &world.ledger,
             target: world.platform.as_ref(),
@@ -378,6 +378,7 @@ async fn a_cancelled_run_stops_cleanly_and_the_next_one_finishes_the_work() {
             only: None,
             trigger: rollcall_core::history::Trigger::Manual,
             started_at: chrono::Utc::now() - chrono::Duration::minutes(1),
+            list_people: false,
         },
     )
     .await
@@ -409,7 +410,7 @@ async fn a_cancelled_run_stops_cleanly_and_the_next_one_finishes_the_work() {
 
 /// The hosts run a sync on a multi-threaded runtime: its future must be `Send`.
 #[allow(dead_code)]
-fn a_sync_can_run_on_any_thread(world: &World, view: &rollcall_core::sync::CacheView) {
+fn a_sync_can_run_on_any_thread(world: &World, view: rollcall_core::sync::CacheView) {
     fn send<T: Send>(_: T) {}
     let cancel = rollcall_core::graph::CancelToken::new();
     let progress = |_: &rollcall_core::apply::SyncProgress| {};
@@ -426,6 +427,7 @@ fn a_sync_can_run_on_any_thread(world: &World, view: &rollcall_core::sync::Cache
         only: None,
         trigger: rollcall_core::history::Trigger::Manual,
         started_at: chrono::Utc::now(),
+        list_people: false,
     };
     send(rollcall_core::sync::run(
         &world.profile,

@@ -421,7 +421,7 @@ impl World {
         let progress = |_: &rollcall_core::apply::SyncProgress| {};
         sync::run(
             &self.profile,
-            &view,
+            view,
             &SyncContext {
                 ledger: &self.ledger,
                 target,
@@ -435,6 +435,7 @@ impl World {
                 only: options.only,
                 trigger: Trigger::Manual,
                 started_at,
+                list_people: true,
             },
         )
         .await
