@@ -1,6 +1,8 @@
 // The sync in plain words: phases, how a run was started and ended, how long it will take or
 // has left, when the client secret expires, and each per-person problem with what to do.
 import { durationText } from '../audience/progress';
+
+export { durationText };
 import type { Estimate, Phase, RunOutcome, SyncProgress, Trigger } from '../backend/backend';
 
 export const PHASE_WORDS: Record<Phase, string> = {
