@@ -15,11 +15,18 @@ export function timeLeftText(progress: ReadProgress | null): string {
   if (progress.expected_requests === null) return 'The first read of these groups: the time it takes is shown from the next read on.';
   const left = progress.time_left_ms;
   if (left === null) return progress.requests === 0 ? 'Working out the time left…' : 'Almost done…';
-  const seconds = Math.round(left / 1000);
-  if (seconds < 10) return 'A few seconds left';
-  if (seconds < 60) return `About ${Math.ceil(seconds / 5) * 5} seconds left`;
+  const text = durationText(left);
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)} left`;
+}
+
+/** A length of time in words, rounded as a person would say it: "a few seconds",
+ * "about 25 seconds", "about a minute", "about 3 minutes", "about 1.5 hours". */
+export function durationText(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 10) return 'a few seconds';
+  if (seconds < 60) return `about ${Math.ceil(seconds / 5) * 5} seconds`;
   const minutes = Math.round(seconds / 60);
-  if (minutes < 60) return minutes === 1 ? 'About a minute left' : `About ${minutes} minutes left`;
+  if (minutes < 60) return minutes === 1 ? 'about a minute' : `about ${minutes} minutes`;
   const hours = Math.round((minutes / 60) * 10) / 10;
-  return `About ${hours.toLocaleString('en')} hours left`;
+  return `about ${hours.toLocaleString('en')} hours`;
 }

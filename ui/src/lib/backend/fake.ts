@@ -20,6 +20,23 @@ import type {
   PermissionNeed,
   PortalLinks,
   TenantLookup,
+  ChangeKind,
+  ConnectionOverview,
+  Counts,
+  DemoPlatform,
+  MappingPreview,
+  MappingSettings,
+  PersonMatch,
+  PlannedPerson,
+  PlatformAccount,
+  RunSummary,
+  SafetySettings,
+  SyncBackend,
+  SyncChoice,
+  SyncProgress,
+  SyncReport,
+  TargetChoice,
+  TargetFieldProblem,
 } from './backend';
 import { BackendError } from './backend';
 
@@ -143,6 +160,8 @@ export interface FakeBackendOptions {
   savedScope?: SavedScope;
   /** What the save dialog answers: a path, or null as when the admin cancels. */
   chosenFile?: string | null;
+  /** The sync's answers (see FakeSyncOptions). */
+  sync?: FakeSyncOptions;
 }
 
 /** What the UI asked the fake backend for. */
@@ -158,7 +177,7 @@ export interface FakeRecord {
   exports: { profile: string; selection: GroupSelection; path: string | null }[];
 }
 
-export type FakeBackend = Backend & { record: FakeRecord; finishRead: () => void };
+export type FakeBackend = Backend & { record: FakeRecord; finishRead: () => void; sync: FakeSyncControl };
 
 const GUID = /^\{?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\}?$/i;
 
@@ -249,7 +268,10 @@ export function createFakeBackend(options: FakeBackendOptions = {}): FakeBackend
     const typed = text.trim().toLowerCase();
     return groups.find((group) => typed.includes(group.id));
   };
+  const sync = createFakeSync(options.sync ?? {});
   return {
+    ...sync.methods,
+    sync: sync.control,
     record,
     finishRead: () => release?.(false),
     searchGroups: async (profile, text) => {
@@ -329,4 +351,367 @@ export function createFakeBackend(options: FakeBackendOptions = {}): FakeBackend
       record.opened.push(url);
     },
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The sync (SyncBackend): connections, plans, runs, history, undo, and the setup steps' platform,
+// mapping and safety methods, answered from FakeSyncOptions and recorded in FakeSyncRecord.
+// ---------------------------------------------------------------------------------------------
+
+/** Counts with every kind at zero unless given. */
+export function counts(given: Partial<Counts> = {}): Counts {
+  return { create: 0, adopt: 0, update: 0, reactivate: 0, managers: 0, groups: 0, deactivate: 0, ...given };
+}
+
+/** `count` made-up planned people: of every 20, 8 created, 2 linked to an existing account,
+ * 6 updated (title and email), 1 switched back on and 3 switched off. */
+export function fakePlannedPeople(count: number, outcome: PlannedPerson['outcome'] = 'planned'): PlannedPerson[] {
+  const kindOf = (slot: number): ChangeKind => {
+    if (slot < 8) return 'create';
+    if (slot < 10) return 'adopt';
+    if (slot < 16) return 'update';
+    if (slot < 17) return 'reactivate';
+    return 'deactivate';
+  };
+  const people: PlannedPerson[] = [];
+  for (let index = 0; index < count; index += 1) {
+    const kind = kindOf(index % 20);
+    const surname = index % 2 === 0 ? 'Ahmed' : 'Okafor';
+    people.push({
+      kind,
+      entra_id: `u-${index}`,
+      user_name: `person${index}@northwind-academy.example`,
+      display_name: `Person ${index} ${surname}`,
+      changes:
+        kind === 'update'
+          ? [
+              { path: 'title', label: 'Job title', before: 'Teacher', after: 'Head of Year' },
+              { path: 'emails[type eq "work"].value', label: 'Email', before: null, after: `person${index}@northwind-academy.example` },
+            ]
+          : [],
+      reason: kind === 'deactivate' ? (index % 40 === 17 ? 'disabled in Entra' : 'left the groups') : kind === 'adopt' ? 'same user name' : null,
+      outcome,
+    });
+  }
+  return people;
+}
+
+/** The counts of a list of planned people. */
+export function countPeople(people: PlannedPerson[]): Counts {
+  const total = counts();
+  for (const person of people) total[person.kind] += 1;
+  return total;
+}
+
+/** A made-up report over `people` planned people (20 unless given). */
+export function fakeSyncReport(given: Partial<SyncReport> & { count?: number } = {}): SyncReport {
+  const { count = 20, ...rest } = given;
+  const dryRun = rest.dry_run ?? true;
+  const people = rest.people ?? fakePlannedPeople(count, dryRun ? 'planned' : 'done');
+  const plan = countPeople(people);
+  return {
+    run: 7,
+    dry_run: dryRun,
+    trigger: 'manual',
+    started_at: '2026-03-02T09:00:00Z',
+    finished_at: '2026-03-02T09:00:04Z',
+    elapsed_ms: 4000,
+    plan,
+    applied: dryRun ? counts() : plan,
+    unchanged: 230,
+    errors: [],
+    blocked: [],
+    estimate: { requests: people.length, rate: 20, minutes: people.length / 20 / 60 },
+    writes: dryRun ? 0 : people.length,
+    problems: [],
+    ...rest,
+    people,
+  };
+}
+
+/** A past run as the history lists it. */
+export function fakeRun(given: Partial<RunSummary> = {}): RunSummary {
+  return {
+    id: 7,
+    trigger: 'manual',
+    dry_run: false,
+    started_at: '2026-03-02T09:00:00Z',
+    finished_at: '2026-03-02T09:00:04Z',
+    elapsed_ms: 4000,
+    applied: counts({ create: 8, update: 6, deactivate: 3 }),
+    errors: 0,
+    held: 0,
+    outcome: 'ok',
+    undoable: false,
+    ...given,
+  };
+}
+
+/** A connection as the home screen gets it: set up, with a SCIM platform, synced once. */
+export function fakeConnection(given: Partial<ConnectionOverview> = {}): ConnectionOverview {
+  return {
+    name: 'northwind',
+    enabled: true,
+    broken: null,
+    tenant: 'Northwind Academy',
+    target: { kind: 'scim', url: 'https://lms.northwind-academy.example/scim/v2' },
+    secret_expires: '2026-12-31',
+    secret_days_left: 120,
+    last_run: fakeRun(),
+    next_run: null,
+    groups: 2,
+    accounts: 250,
+    ...given,
+  };
+}
+
+export const FAKE_PEOPLE: PersonMatch[] = [
+  { id: 'u-1', display_name: 'Amara Okafor', user_principal_name: 'amara.okafor@northwind-academy.example' },
+  { id: 'u-2', display_name: 'Amir Ahmed', user_principal_name: 'amir.ahmed@northwind-academy.example' },
+  { id: 'u-3', display_name: 'Beth Ng', user_principal_name: 'beth.ng@northwind-academy.example' },
+];
+
+export interface FakeSyncOptions {
+  connections?: ConnectionOverview[];
+  /** What a dry run answers (a function sees the choice); fakeSyncReport() unless given. */
+  plan?: SyncReport | ((choice: SyncChoice) => SyncReport);
+  /** What a real run answers; the plan, applied, unless given. */
+  result?: SyncReport | ((choice: SyncChoice) => SyncReport);
+  /** The runs the history lists. */
+  history?: RunSummary[];
+  /** Past runs' reports by run number; fakeSyncReport({ run, dry_run: false }) unless given. */
+  reports?: Record<number, SyncReport>;
+  /** What undo answers; a report switching `undoCount` people back on unless given. */
+  undo?: (run: number, dryRun: boolean) => SyncReport;
+  undoCount?: number;
+  /** A method that fails, and how. */
+  errors?: Partial<Record<keyof SyncBackend, BackendError>>;
+  /** Progress a sync sends before its writes: the read's, then the writes'. */
+  readProgress?: ReadProgress[];
+  syncProgress?: SyncProgress[];
+  /** When true, real (not dry) runs wait until `finishSync` or `cancelSync`. */
+  holdRuns?: boolean;
+  /** When true, dry runs (plans) wait until `finishSync` or `cancelSync`. */
+  holdPlans?: boolean;
+  /** People `findPeople` looks through; FAKE_PEOPLE unless given. */
+  people?: PersonMatch[];
+  /** Accounts on the platform by person. */
+  accounts?: Record<string, PlatformAccount>;
+  /** What the platform check finds; nothing (it works) unless given. */
+  targetDiagnoses?: Diagnosis[];
+  safety?: SafetySettings;
+  demoPlatform?: DemoPlatform | null;
+  /** What the folder dialog answers. */
+  targetFolder?: string | null;
+}
+
+/** What the sync screens asked the fake for. */
+export interface FakeSyncRecord {
+  syncs: { profile: string; choice: SyncChoice }[];
+  cancels: number;
+  undos: { profile: string; run: number; dryRun: boolean }[];
+  csvExports: { profile: string; run: number }[];
+  reportsOpened: { profile: string; run: number }[];
+  finds: { profile: string; text: string }[];
+  accountLookups: { profile: string; person: string }[];
+  targetChecks: string[];
+  targets: { profile: string; choice: TargetChoice }[];
+  mappings: { profile: string; mapping: MappingSettings }[];
+  safetySaved: { profile: string; safety: SafetySettings }[];
+  connectionLists: number;
+}
+
+export interface FakeSyncControl {
+  record: FakeSyncRecord;
+  /** Lets a held sync answer. */
+  finishSync: () => void;
+  /** Sends write progress to the sync running now. */
+  progress: (progress: SyncProgress) => void;
+  /** Whether a sync is waiting to be finished or cancelled. */
+  running: () => boolean;
+}
+
+function pick(given: SyncReport | ((choice: SyncChoice) => SyncReport) | undefined, choice: SyncChoice): SyncReport | undefined {
+  return typeof given === 'function' ? given(choice) : given;
+}
+
+function applied(report: SyncReport): SyncReport {
+  return {
+    ...report,
+    dry_run: false,
+    applied: { ...report.plan },
+    writes: report.people.length,
+    people: report.people.map((person) => ({ ...person, outcome: person.outcome === 'planned' ? 'done' : person.outcome })),
+  };
+}
+
+function createFakeSync(options: FakeSyncOptions): { methods: SyncBackend; control: FakeSyncControl } {
+  const record: FakeSyncRecord = {
+    syncs: [],
+    cancels: 0,
+    undos: [],
+    csvExports: [],
+    reportsOpened: [],
+    finds: [],
+    accountLookups: [],
+    targetChecks: [],
+    targets: [],
+    mappings: [],
+    safetySaved: [],
+    connectionLists: 0,
+  };
+  let safety: SafetySettings = options.safety ?? { max_deactivations: 50, max_deactivation_percent: 10 };
+  let release: ((cancelled: boolean) => void) | null = null;
+  let onProgress: ((progress: SyncProgress) => void) | null = null;
+  const fail = (method: keyof SyncBackend): void => {
+    const error = options.errors?.[method];
+    if (error) throw error;
+  };
+  const undoReport = (run: number, dryRun: boolean): SyncReport => {
+    if (options.undo) return options.undo(run, dryRun);
+    const people = fakePlannedPeople(options.undoCount ?? 12).map((person) => ({
+      ...person,
+      kind: 'reactivate' as const,
+      changes: [],
+      reason: null,
+      outcome: dryRun ? ('planned' as const) : ('done' as const),
+    }));
+    return fakeSyncReport({ run: run + 100, dry_run: dryRun, trigger: 'undo', people });
+  };
+  const methods: SyncBackend = {
+    demoPlatform: async () => options.demoPlatform ?? null,
+    checkTargetInputs: async (kind, url, token) => {
+      fail('checkTargetInputs');
+      const problems: TargetFieldProblem[] = [];
+      if (kind === 'scim' && url.trim() !== '' && !/^https:\/\/|^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(url.trim())) {
+        problems.push({ field: 'target_url', message: 'Enter the address in full, starting with https://.' });
+      }
+      if (kind === 'scim' && token !== '' && token.trim().length < 8) {
+        problems.push({ field: 'target_token', message: 'The token looks too short: copy all of it.' });
+      }
+      return problems;
+    },
+    chooseTargetFolder: async () => {
+      fail('chooseTargetFolder');
+      return options.targetFolder === undefined ? 'Documents/Rollcall' : options.targetFolder;
+    },
+    setTarget: async (profile, choice) => {
+      fail('setTarget');
+      record.targets.push({ profile, choice: structuredClone(choice) });
+      return choice.kind === 'scim' ? { kind: 'scim', url: choice.url } : { kind: 'csv', path: options.targetFolder ?? 'Documents/Rollcall' };
+    },
+    checkTarget: async (profile) => {
+      record.targetChecks.push(profile);
+      fail('checkTarget');
+      return structuredClone(options.targetDiagnoses ?? []);
+    },
+    mappingPreview: async (_profile, mapping): Promise<MappingPreview> => {
+      fail('mappingPreview');
+      const chosen = mapping ?? { username: 'userPrincipalName', custom: {} };
+      return {
+        mapping: structuredClone(chosen),
+        samples: FAKE_PEOPLE.map((person) => ({
+          entra_id: person.id,
+          display_name: person.display_name,
+          user_principal_name: person.user_principal_name,
+          user_name: chosen.username === 'employeeId' ? '' : person.user_principal_name,
+          values: [{ path: 'userName', label: 'User name', value: person.user_principal_name }],
+        })),
+        unsendable: [],
+        people: 250,
+        custom_sources: ['department', 'jobTitle', 'employeeId'],
+      };
+    },
+    saveMapping: async (profile, mapping) => {
+      fail('saveMapping');
+      record.mappings.push({ profile, mapping: structuredClone(mapping) });
+      return structuredClone(mapping);
+    },
+    safety: async () => {
+      fail('safety');
+      return { ...safety };
+    },
+    saveSafety: async (profile, given) => {
+      fail('saveSafety');
+      record.safetySaved.push({ profile, safety: { ...given } });
+      safety = { ...given };
+      return { ...safety };
+    },
+    connections: async () => {
+      record.connectionLists += 1;
+      fail('connections');
+      return structuredClone(options.connections ?? []);
+    },
+    syncNow: async (profile, choice, onRead, progress) => {
+      record.syncs.push({ profile, choice: { ...choice } });
+      fail('syncNow');
+      for (const report of options.readProgress ?? []) onRead(report);
+      const plan = pick(options.plan, choice) ?? fakeSyncReport();
+      if (!choice.dry_run) {
+        onProgress = progress;
+        for (const report of options.syncProgress ?? []) progress(report);
+      }
+      if ((choice.dry_run && options.holdPlans) || (!choice.dry_run && options.holdRuns)) {
+        const cancelled = await new Promise<boolean>((resolve) => {
+          release = resolve;
+        });
+        release = null;
+        if (cancelled && choice.dry_run) throw new BackendError('stopped', 'The read was stopped before it finished.');
+        if (cancelled) {
+          onProgress = null;
+          const done = pick(options.result, choice) ?? applied(plan);
+          return { ...structuredClone(done), stopped: 'Stopped by the administrator.' };
+        }
+      }
+      onProgress = null;
+      if (choice.dry_run) return structuredClone({ ...plan, dry_run: true });
+      return structuredClone(pick(options.result, choice) ?? applied(plan));
+    },
+    cancelSync: async () => {
+      record.cancels += 1;
+      release?.(true);
+    },
+    history: async () => {
+      fail('history');
+      return structuredClone(options.history ?? []);
+    },
+    runReport: async (profile, run) => {
+      record.reportsOpened.push({ profile, run });
+      fail('runReport');
+      return structuredClone(options.reports?.[run] ?? fakeSyncReport({ run, dry_run: false }));
+    },
+    undoRun: async (profile, run, dryRun) => {
+      record.undos.push({ profile, run, dryRun });
+      fail('undoRun');
+      return undoReport(run, dryRun);
+    },
+    exportReportCsv: async (profile, run) => {
+      record.csvExports.push({ profile, run });
+      fail('exportReportCsv');
+      const people = options.reports?.[run]?.people.length ?? 20;
+      return { path: `exports/${profile}-run-${run}.csv`, people };
+    },
+    findPeople: async (profile, text) => {
+      record.finds.push({ profile, text });
+      fail('findPeople');
+      const needle = text.trim().toLowerCase();
+      return structuredClone(
+        (options.people ?? FAKE_PEOPLE).filter(
+          (person) => person.display_name.toLowerCase().includes(needle) || person.user_principal_name.toLowerCase().includes(needle),
+        ),
+      );
+    },
+    platformAccount: async (profile, person) => {
+      record.accountLookups.push({ profile, person });
+      fail('platformAccount');
+      return structuredClone(options.accounts?.[person] ?? null);
+    },
+  };
+  const control: FakeSyncControl = {
+    record,
+    finishSync: () => release?.(false),
+    progress: (progress) => onProgress?.(progress),
+    running: () => release !== null,
+  };
+  return { methods, control };
 }

@@ -1,5 +1,5 @@
-// The Backend over Tauri IPC: each method invokes one command in src-tauri/src/commands.rs or
-// src-tauri/src/reading.rs.
+// The Backend over Tauri IPC: each method invokes one of the shell's commands
+// (src-tauri/src/commands.rs), with camelCase argument names.
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import { openUrl } from '@tauri-apps/plugin-opener';
@@ -21,6 +21,18 @@ import {
   type SavedConnection,
   type SavedScope,
   type TenantLookup,
+  type ConnectionOverview,
+  type DemoPlatform,
+  type MappingPreview,
+  type MappingSettings,
+  type PersonMatch,
+  type PlatformAccount,
+  type RunSummary,
+  type SafetySettings,
+  type SyncProgress,
+  type SyncReport,
+  type TargetFieldProblem,
+  type TargetSettings,
 } from './backend';
 
 function isCommandError(value: unknown): value is { code: string; message: string } {
@@ -78,6 +90,36 @@ export const tauriBackend: Backend = {
   exportPreviewCsv: (profile, selection, path) =>
     // The shell keeps the file chosen in the save dialog; the window only says to use it.
     call<ExportedFile>('export_preview_csv', { profile, choice: selection, toChosenFile: path !== null }),
+  demoPlatform: () => call<DemoPlatform | null>('demo_platform'),
+  checkTargetInputs: (kind, url, token) => call<TargetFieldProblem[]>('check_target_inputs', { kind, url, token }),
+  chooseTargetFolder: (profile) => call<string | null>('choose_target_folder', { profile }),
+  setTarget: (profile, choice) => call<TargetSettings>('set_target', { profile, choice }),
+  checkTarget: (profile) => call<Diagnosis[]>('check_target', { profile }),
+  mappingPreview: (profile, mapping) => call<MappingPreview>('mapping_preview', { profile, mapping }),
+  saveMapping: (profile, mapping) => call<MappingSettings>('save_mapping', { profile, mapping }),
+  safety: (profile) => call<SafetySettings>('safety', { profile }),
+  saveSafety: (profile, safety) => call<SafetySettings>('save_safety', { profile, safety }),
+  connections: () => call<ConnectionOverview[]>('connections'),
+  syncNow: async (profile, choice, onRead, onProgress) => {
+    // The shell reports the Entra read and then the writes, each as its own event.
+    const stopRead = await listen<ReadProgress>('read-progress', (event) => onRead(event.payload));
+    const stopSync = await listen<SyncProgress>('sync-progress', (event) => onProgress(event.payload));
+    try {
+      return await call<SyncReport>('sync_now', { profile, request: choice });
+    } finally {
+      stopRead();
+      stopSync();
+    }
+  },
+  cancelSync: async () => {
+    await call<boolean>('cancel_read');
+  },
+  history: (profile) => call<RunSummary[]>('sync_history', { profile }),
+  runReport: (profile, run) => call<SyncReport>('run_report', { profile, run }),
+  undoRun: (profile, run, dryRun) => call<SyncReport>('undo_run', { profile, run, dryRun }),
+  exportReportCsv: (profile, run) => call<{ path: string; people: number }>('export_report_csv', { profile, run }),
+  findPeople: (profile, text) => call<PersonMatch[]>('find_people', { profile, text }),
+  platformAccount: (profile, person) => call<PlatformAccount | null>('platform_account', { profile, person }),
   openLink: async (url) => {
     try {
       await openUrl(url);
