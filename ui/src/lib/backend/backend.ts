@@ -31,6 +31,9 @@ import type {
   TenantLookup,
   Warning,
 } from './generated';
+import type { SyncBackend } from './sync-contract';
+
+export type * from './sync-contract';
 
 export type {
   AppStatus,
@@ -101,7 +104,9 @@ export type WarningCode = Warning;
 /** Who the groups select and what is wrong with their data (the `preview` JSON). */
 export type PreviewResult = Preview;
 
-export interface Backend {
+/** Everything the window asks of the engine: the setup wizard's calls and the sync's
+ * (`sync-contract.ts`). */
+export interface Backend extends SyncBackend {
   appStatus(): Promise<AppStatus>;
   /** Checks typed values as the admin types them; no network. */
   checkInputs(inputs: TypedInputs): Promise<FieldProblem[]>;
