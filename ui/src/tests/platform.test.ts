@@ -158,7 +158,7 @@ describe('learning platform: SCIM', () => {
     await click(page, 'save-platform');
     expect(text(page, 'diagnosis-target_token_rejected')).toContain(TOKEN_REJECTED.title);
     expect(text(page, 'diagnosis-fix-target_token_rejected')).toContain('Generate a new token');
-    expect(has(page, 'token-refused')).toBe(true);
+    expect(text(page, 'token-finding')).toContain('did not accept this token');
     expect(byTestId(page, 'input-target-token').getAttribute('aria-invalid')).toBe('true');
     expect(nextButton(page).disabled).toBe(true);
 
@@ -167,6 +167,24 @@ describe('learning platform: SCIM', () => {
     expect(backend.setup.targets.map((saved) => saved.choice.token)).toEqual(['wrong-token', 'good-token']);
     expect(has(page, 'diagnosis-target_token_rejected')).toBe(false);
     expect(text(page, 'platform-connected')).toContain('Connected');
+  });
+});
+
+describe('learning platform: reaching it', () => {
+  it('follows "Who gets an account" in a new connection', async () => {
+    const { page } = await openAt('audience');
+    await click(page, 'wizard-next');
+    expect(text(page, 'step-title')).toBe('Connect your learning platform');
+    expect(has(page, 'wizard-back')).toBe(true);
+  });
+
+  it('says when no token was ever given, by the token field', async () => {
+    const { page } = await openAt('platform');
+    type(page, 'input-target-url', 'https://learn.example.com/scim/v2');
+    await click(page, 'save-platform');
+    expect(has(page, 'diagnosis-target_token_missing')).toBe(true);
+    expect(text(page, 'token-finding')).toContain('No token is stored yet');
+    expect(nextButton(page).disabled).toBe(true);
   });
 });
 
