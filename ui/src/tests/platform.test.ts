@@ -272,6 +272,7 @@ describe('learning platform: changing a saved connection', () => {
     // The saved platform wins over the demo one, and the token never comes back.
     expect(byTestId<HTMLInputElement>(page, 'input-target-token').value).toBe('');
     expect(text(page, 'token-stored')).toBe('A token is stored; leave empty to keep it.');
+    expect(has(page, 'demo-platform')).toBe(false);
 
     await click(page, 'save-platform');
     expect(backend.setup.targets).toEqual([
