@@ -84,6 +84,8 @@ describe('wizard', () => {
       'Permissions',
       'Result',
       'Who gets an account',
+      'Learning platform',
+      'Accounts',
     ]);
   });
 

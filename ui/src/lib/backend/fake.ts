@@ -37,6 +37,9 @@ import type {
   SyncReport,
   TargetChoice,
   TargetFieldProblem,
+  TargetKind,
+  TargetSettings,
+  UsernameSource,
 } from './backend';
 import { BackendError } from './backend';
 
@@ -162,6 +165,8 @@ export interface FakeBackendOptions {
   chosenFile?: string | null;
   /** The sync's answers (see FakeSyncOptions). */
   sync?: FakeSyncOptions;
+  /** The learning platform and mapping steps' answers. */
+  setup?: FakeSetupOptions;
 }
 
 /** What the UI asked the fake backend for. */
@@ -177,7 +182,7 @@ export interface FakeRecord {
   exports: { profile: string; selection: GroupSelection; path: string | null }[];
 }
 
-export type FakeBackend = Backend & { record: FakeRecord; finishRead: () => void; sync: FakeSyncControl };
+export type FakeBackend = Backend & { record: FakeRecord; setup: FakeSetupRecord; finishRead: () => void; sync: FakeSyncControl };
 
 const GUID = /^\{?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\}?$/i;
 
@@ -263,6 +268,7 @@ export function createFakeBackend(options: FakeBackendOptions = {}): FakeBackend
   const record: FakeRecord = { opened: [], lookups: [], checks: [], saved: [], searches: [], reads: [], cancels: 0, exports: [] };
   const groups = options.groups ?? FAKE_GROUPS;
   const preview = options.preview ?? fakePreview(40);
+  const setup: FakeSetupRecord = { inputChecks: [], folderChoices: 0, targets: [], targetChecks: [], previews: [], mappings: [] };
   let release: ((cancelled: boolean) => void) | null = null;
   const findGroup = (text: string): GroupChoice | undefined => {
     const typed = text.trim().toLowerCase();
@@ -270,8 +276,14 @@ export function createFakeBackend(options: FakeBackendOptions = {}): FakeBackend
   };
   const sync = createFakeSync(options.sync ?? {});
   return {
+    // The setup steps' answers, unless the test set up the sync's (which answer the same
+    // calls from its own connections).
+    ...(options.sync === undefined ? {} : fakeSetup(options.setup ?? {}, setup, status.demo !== null)),
     ...sync.methods,
+    ...(options.sync === undefined ? fakeSetup(options.setup ?? {}, setup, status.demo !== null) : {}),
+    ...(options.setup?.connections ? { connections: async () => structuredClone(options.setup?.connections ?? []) } : {}),
     sync: sync.control,
+    setup,
     record,
     finishRead: () => release?.(false),
     searchGroups: async (profile, text) => {
@@ -714,4 +726,221 @@ function createFakeSync(options: FakeSyncOptions): { methods: SyncBackend; contr
     running: () => release !== null,
   };
   return { methods, control };
+}
+
+// ---------------------------------------------------------------------------------------
+// The learning platform and mapping steps. Answers like the engine: the typed address and
+// token are checked by shape, a folder whose name says "read-only" cannot be written, the
+// token "wrong-token" is refused by the platform, and the mapping is shown on six people
+// (three without an email address, two without an employee ID).
+
+export const FAKE_DEMO_PLATFORM: DemoPlatform = { url: 'http://127.0.0.1:8401/scim/v2', token: 'demo-scim-token-0123456789' };
+
+export const TOKEN_REJECTED: Diagnosis = {
+  code: 'target_token_rejected',
+  severity: 'error',
+  title: 'The learning platform refused the token',
+  cause: 'The SCIM service answered 401 Unauthorized.',
+  fix: "Generate a new token in the learning platform's SCIM settings and paste it here.",
+  link: null,
+};
+
+const TOKEN_MISSING: Diagnosis = {
+  code: 'target_token_missing',
+  severity: 'error',
+  title: 'No token is stored for the learning platform',
+  cause: 'The connection has a SCIM address but no token.',
+  fix: "Paste the token from the learning platform's SCIM settings.",
+  link: null,
+};
+
+export interface FakeSetupOptions {
+  /** Diagnoses each platform check gives, one list per check; the last repeats. Unless given,
+   * worked out from the saved token. */
+  targetDiagnoses?: Diagnosis[][];
+  /** What the folder dialog answers; null as when the admin cancels. */
+  chosenFolder?: string | null;
+  /** The connections the home screen lists; their targets count as saved, with a token. */
+  connections?: ConnectionOverview[];
+  /** The mapping saved before; the default unless given. */
+  mapping?: MappingSettings;
+}
+
+export interface FakeSetupRecord {
+  inputChecks: { kind: TargetKind; url: string; token: string }[];
+  folderChoices: number;
+  targets: { profile: string; choice: TargetChoice }[];
+  targetChecks: string[];
+  previews: { profile: string; mapping: MappingSettings | null }[];
+  mappings: { profile: string; mapping: MappingSettings }[];
+}
+
+interface FakePerson {
+  id: string;
+  displayName: string;
+  givenName: string;
+  surname: string;
+  userPrincipalName: string;
+  mail: string | null;
+  employeeId: string | null;
+  department: string;
+  companyName: string;
+}
+
+const DOMAIN = 'northwind-academy.example';
+
+function person(id: string, given: string, surname: string, login: string, mail: string | null, employeeId: string | null, department: string): FakePerson {
+  return {
+    id,
+    displayName: `${given} ${surname}`,
+    givenName: given,
+    surname,
+    userPrincipalName: `${login}@${DOMAIN}`,
+    mail,
+    employeeId,
+    department,
+    companyName: 'Northwind Academy',
+  };
+}
+
+export const FAKE_MAPPING_PEOPLE: FakePerson[] = [
+  person('p-1', 'José', 'Müller-Łukasiewicz', 'jose.muller', `j.muller-lukasiewicz@${DOMAIN}`, 'E-1001', 'Science'),
+  person('p-2', 'Aoife', 'Ní Bhriain', 'aoife.nibhriain', `aoife.nibhriain@${DOMAIN}`, 'E-1002', 'Languages'),
+  person('p-3', 'Kwame', 'Mensah', 'kwame.mensah', null, 'E-1003', 'Mathematics'),
+  person('p-4', 'Mei', 'Tanaka', 'mei.tanaka', null, null, 'Office'),
+  person('p-5', 'Omar', 'Haddad', 'omar.haddad', null, 'E-1005', 'Sport'),
+  person('p-6', 'Sofia', 'Rossi', 'sofia.rossi', `sofia.rossi@${DOMAIN}`, null, 'Music'),
+];
+
+const SOURCE_WORDS: Record<UsernameSource, string> = { userPrincipalName: 'userPrincipalName', mail: 'mail', employeeId: 'employeeId' };
+
+function mapped(mapping: MappingSettings): MappingPreview {
+  const samples: MappingPreview['samples'] = [];
+  const unsendable: MappingPreview['unsendable'] = [];
+  for (const one of FAKE_MAPPING_PEOPLE) {
+    const userName = (mapping.username === 'userPrincipalName' ? one.userPrincipalName : mapping.username === 'mail' ? one.mail : one.employeeId) ?? '';
+    if (userName === '') {
+      unsendable.push({
+        entra_id: one.id,
+        display_name: one.displayName,
+        user_principal_name: one.userPrincipalName,
+        code: 'no_username',
+        message: `${one.displayName} has no ${SOURCE_WORDS[mapping.username]} in Entra, so no account is sent.`,
+      });
+    }
+    if (samples.length < 5) {
+      const values = [
+        { path: 'userName', label: 'User name', value: userName },
+        { path: 'name.givenName', label: 'First name', value: one.givenName },
+        { path: 'name.familyName', label: 'Last name', value: one.surname },
+        { path: 'displayName', label: 'Display name', value: one.displayName },
+        { path: 'emails[type eq "work"].value', label: 'Email', value: one.mail ?? one.userPrincipalName },
+        { path: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department', label: 'Department', value: one.department },
+      ];
+      for (const [source, path] of Object.entries(mapping.custom)) {
+        values.push({ path, label: path, value: String((one as unknown as Record<string, unknown>)[source] ?? '') });
+      }
+      samples.push({ entra_id: one.id, display_name: one.displayName, user_principal_name: one.userPrincipalName, user_name: userName, values });
+    }
+  }
+  return { mapping: structuredClone(mapping), samples, unsendable, people: FAKE_MAPPING_PEOPLE.length, custom_sources: ['companyName', 'department', 'employeeId'] };
+}
+
+function targetProblems(kind: TargetKind, url: string, token: string): TargetFieldProblem[] {
+  if (kind !== 'scim') return [];
+  const problems: TargetFieldProblem[] = [];
+  const address = url.trim();
+  if (address !== '') {
+    let parsed: URL | null = null;
+    try {
+      parsed = new URL(address);
+    } catch {
+      problems.push({ field: 'target_url', message: `"${address}" is not a web address. Enter it in full, for example https://learn.example.com/scim/v2.` });
+    }
+    if (parsed) {
+      const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname.toLowerCase());
+      if (parsed.protocol === 'http:' && !loopback) {
+        problems.push({ field: 'target_url', message: `${address} uses plain http, which would send the token unprotected. Use the https address.` });
+      } else if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+        problems.push({ field: 'target_url', message: `${address} must start with https://.` });
+      }
+    }
+  }
+  if (/\s/.test(token)) {
+    problems.push({ field: 'target_token', message: 'The token has spaces or line breaks in it. Copy it again, without anything around it.' });
+  } else if (/["'“”‘’]/.test(token)) {
+    problems.push({ field: 'target_token', message: 'The token has quote marks in it. Paste only the token itself.' });
+  }
+  return problems;
+}
+
+type SetupPart = Pick<
+  SyncBackend,
+  'demoPlatform' | 'checkTargetInputs' | 'chooseTargetFolder' | 'setTarget' | 'checkTarget' | 'mappingPreview' | 'saveMapping'
+>;
+
+function fakeSetup(options: FakeSetupOptions, record: FakeSetupRecord, demo: boolean): SetupPart {
+  const saved = new Map<string, { target: TargetSettings; token: string | null }>();
+  for (const connection of options.connections ?? []) {
+    if (connection.target) saved.set(connection.name, { target: structuredClone(connection.target), token: 'stored-token' });
+  }
+  const mappings = new Map<string, MappingSettings>();
+  let folder: string | null = null;
+  return {
+    demoPlatform: async () => (demo ? structuredClone(FAKE_DEMO_PLATFORM) : null),
+    checkTargetInputs: async (kind, url, token) => {
+      record.inputChecks.push({ kind, url, token });
+      return targetProblems(kind, url, token);
+    },
+    chooseTargetFolder: async () => {
+      record.folderChoices += 1;
+      folder = options.chosenFolder ?? null;
+      return folder;
+    },
+    setTarget: async (profile, choice) => {
+      record.targets.push({ profile, choice: structuredClone(choice) });
+      const before = saved.get(profile);
+      if (choice.kind === 'csv') {
+        const path = choice.chosen_folder ? folder : (before?.target.path ?? null);
+        if (path === null) throw new BackendError('target_folder', 'Choose the folder the CSV files go to.');
+        if (path.includes('read-only')) {
+          throw new BackendError('target_folder', `Rollcall cannot write to ${path}. Choose a folder you can save files in.`);
+        }
+        const target: TargetSettings = { kind: 'csv', path };
+        saved.set(profile, { target, token: null });
+        return structuredClone(target);
+      }
+      const url = choice.url ?? '';
+      if (url.trim() === '') throw new BackendError('target_url', 'Enter the SCIM base address.');
+      const [problem] = targetProblems('scim', url, choice.token ?? '');
+      if (problem) throw new BackendError(problem.field, problem.message);
+      const target: TargetSettings = { kind: 'scim', url: url.trim() };
+      saved.set(profile, { target, token: choice.token ?? before?.token ?? null });
+      return structuredClone(target);
+    },
+    checkTarget: async (profile) => {
+      record.targetChecks.push(profile);
+      if (options.targetDiagnoses) {
+        const index = Math.min(record.targetChecks.length - 1, options.targetDiagnoses.length - 1);
+        return structuredClone(options.targetDiagnoses[index] ?? []);
+      }
+      const current = saved.get(profile);
+      if (!current) throw new BackendError('no_target', 'Choose the learning platform first.');
+      if (current.target.kind === 'csv') return [];
+      if (current.token === null || current.token === '') return [structuredClone(TOKEN_MISSING)];
+      return current.token === 'wrong-token' ? [structuredClone(TOKEN_REJECTED)] : [];
+    },
+    mappingPreview: async (profile, mapping) => {
+      record.previews.push({ profile, mapping: mapping === null ? null : structuredClone(mapping) });
+      const chosen = mapping ?? mappings.get(profile) ?? options.mapping ?? { username: 'userPrincipalName', custom: {} };
+      return mapped(chosen);
+    },
+    saveMapping: async (profile, mapping) => {
+      record.mappings.push({ profile, mapping: structuredClone(mapping) });
+      const empty = Object.entries(mapping.custom).find(([, path]) => path.trim() === '');
+      if (empty) throw new BackendError('mapping', `Enter the SCIM path ${empty[0]} goes to.`);
+      mappings.set(profile, structuredClone(mapping));
+      return structuredClone(mapping);
+    },
+  };
 }

@@ -1,6 +1,15 @@
 // The wizard's state: which step is showing, how far the admin has got, and the answers
 // given so far. Steps read and write the answers; the frame moves between steps.
-import type { Backend, CheckReport, ChosenCloud, ConnectionRequest, FieldProblem } from '../backend/backend';
+import type {
+  Backend,
+  CheckReport,
+  ChosenCloud,
+  ConnectionRequest,
+  FieldProblem,
+  MappingSettings,
+  TargetChoice,
+  TargetKind,
+} from '../backend/backend';
 import { DEFAULT_CLOUD, type CloudId } from './clouds';
 
 /** The cloud as chosen on the Cloud step. The addresses are typed only for `custom`, and kept
@@ -19,6 +28,22 @@ export interface WizardAnswers {
   secret: string;
   /** The expiry date the admin center showed (YYYY-MM-DD), or empty. */
   secretExpires: string;
+}
+
+/** The learning platform as typed or chosen on its step. */
+export interface PlatformAnswer {
+  kind: TargetKind;
+  /** SCIM: the base address, as typed. */
+  url: string;
+  /** SCIM: the token, as typed. Kept only in memory, sent only to the engine; empty keeps the
+   * stored one when `tokenStored`. */
+  token: string;
+  /** Whether a token is already in the keychain for the saved platform. */
+  tokenStored: boolean;
+  /** CSV: the folder the files go to, as chosen or saved. */
+  folder: string | null;
+  /** CSV: whether `folder` came from the dialog since the platform was last saved. */
+  folderChosen: boolean;
 }
 
 export class Wizard {
@@ -50,10 +75,68 @@ export class Wizard {
   /** Whether the page of every problem and its fix is showing instead of the step. */
   troubleshooting = $state(false);
 
-  readonly stepCount: number;
+  /** The learning platform being set up. */
+  platform: PlatformAnswer = $state({ kind: 'scim', url: '', token: '', tokenStored: false, folder: null, folderChosen: false });
+  /** The profile whose saved platform has been read into `platform`; null until read. */
+  platformLoadedFor: string | null = $state(null);
+  /** The platform as it stood when it was saved and checked without errors; null until then. */
+  platformPassed: string | null = $state(null);
+  /** The mapping being tried; null until the engine has shown the saved one. */
+  mapping: MappingSettings | null = $state(null);
+  /** The mapping as it stood when last saved; null until saved. */
+  mappingSaved: string | null = $state(null);
+  /** The first step that can be shown: 0, or the step the wizard was opened at to change a
+   * saved connection (the steps before it belong to creating one). */
+  earliest = $state(0);
 
-  constructor(stepCount: number) {
-    this.stepCount = stepCount;
+  readonly stepCount: number;
+  readonly stepIds: readonly string[];
+
+  /** `steps`: how many steps there are, or their ids in order (needed by `openFor`). */
+  constructor(steps: number | readonly string[]) {
+    this.stepIds = typeof steps === 'number' ? [] : steps;
+    this.stepCount = typeof steps === 'number' ? steps : steps.length;
+  }
+
+  /** Opens the wizard at one step to change the saved connection `profile`: the step and the
+   * ones after it can be visited, the ones before cannot. False when no step has that id. */
+  openFor(profile: string, stepId: string): boolean {
+    const index = this.stepIds.indexOf(stepId);
+    if (index < 0) return false;
+    this.savedProfile = profile;
+    this.current = index;
+    this.reached = index;
+    this.earliest = index;
+    return true;
+  }
+
+  /** Whether the step at `index` can be shown from the step list. */
+  canVisit(index: number): boolean {
+    return index >= this.earliest && index <= this.reached;
+  }
+
+  /** The platform as the engine saves it. An empty token keeps the stored one (null); for CSV
+   * the folder chosen in the dialog is used, or the saved one is kept. */
+  targetChoice(): TargetChoice {
+    const { kind, url, token, folderChosen } = this.platform;
+    if (kind === 'csv') return { kind, url: null, token: null, chosen_folder: folderChosen };
+    return { kind, url: url.trim(), token: token === '' ? null : token, chosen_folder: false };
+  }
+
+  /** The platform's answers in one comparable piece. */
+  platformKey(): string {
+    const { kind, url, token, folder } = this.platform;
+    return JSON.stringify(kind === 'csv' ? { kind, folder } : { kind, url: url.trim(), token });
+  }
+
+  /** Whether the platform, exactly as it stands, was saved and checked without errors. */
+  platformReady(): boolean {
+    return this.platformPassed !== null && this.platformPassed === this.platformKey();
+  }
+
+  /** Whether the mapping, exactly as it stands, is saved. */
+  mappingReady(): boolean {
+    return this.mapping !== null && this.mappingSaved === JSON.stringify(this.mapping);
   }
 
   /** The problem with one field, if any. */
@@ -107,7 +190,7 @@ export class Wizard {
   }
 
   get isFirst(): boolean {
-    return this.current === 0;
+    return this.current <= this.earliest;
   }
 
   get isLast(): boolean {
@@ -122,14 +205,14 @@ export class Wizard {
   }
 
   back(): void {
-    if (this.current > 0) {
+    if (this.current > this.earliest) {
       this.current -= 1;
     }
   }
 
   /** Shows a step already reached; steps not reached yet stay closed. */
   goTo(index: number): void {
-    if (index >= 0 && index <= this.reached) {
+    if (this.canVisit(index)) {
       this.current = index;
     }
   }

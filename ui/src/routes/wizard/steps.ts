@@ -8,7 +8,9 @@ import AppRegistration from './AppRegistration.svelte';
 import Audience from './Audience.svelte';
 import ClientSecret from './ClientSecret.svelte';
 import Cloud from './Cloud.svelte';
+import Mapping from './Mapping.svelte';
 import Permissions from './Permissions.svelte';
+import Platform from './Platform.svelte';
 import Result from './Result.svelte';
 import TenantAndApp from './TenantAndApp.svelte';
 import Welcome from './Welcome.svelte';
@@ -98,4 +100,21 @@ export const STEPS: readonly StepDefinition[] = [
     notReadyHint: 'Save the connection to choose who gets an account.',
   },
   { id: 'audience', label: 'Who gets an account', title: 'Who gets an account?', component: Audience, wide: true },
+  {
+    id: 'platform',
+    label: 'Learning platform',
+    title: 'Connect your learning platform',
+    component: Platform,
+    ready: (wizard) => wizard.platformReady(),
+    notReadyHint: 'Save and check the learning platform to go on.',
+  },
+  {
+    id: 'mapping',
+    label: 'Accounts',
+    title: 'What each account looks like',
+    component: Mapping,
+    nextLabel: 'Save and go to sync',
+    ready: (wizard) => wizard.mappingReady(),
+    notReadyHint: 'Click Save to keep how accounts look.',
+  },
 ];
