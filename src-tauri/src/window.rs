@@ -100,7 +100,8 @@ fn workspace(data_dir: DataDir, demo: Option<&DemoTenant>) -> Result<Workspace, 
         data_dir,
         Arc::new(Keychain::with_service(DEMO_KEYCHAIN_SERVICE)),
     )
-    .with_endpoints(Endpoints::Pinned(cloud)))
+    .with_endpoints(Endpoints::Pinned(cloud))
+    .with_demo_platform(info.scim_url.clone()))
 }
 
 /// In demo mode the "admin center" and consent pages are served by the demo organisation on

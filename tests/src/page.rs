@@ -40,8 +40,18 @@ pub async fn visible_text_of(client: &Client, test_id: &str) -> String {
     element.text().await.unwrap()
 }
 
+/// Clicks the element, scrolled to the middle of the window first (as a person scrolls to
+/// a button before pressing it), so a footer never covers it.
 pub async fn click(client: &Client, test_id: &str) {
-    element(client, test_id).await.click().await.unwrap();
+    let target = element(client, test_id).await;
+    client
+        .execute(
+            "arguments[0].scrollIntoView({block: 'center'});",
+            vec![serde_json::to_value(&target).unwrap()],
+        )
+        .await
+        .unwrap();
+    target.click().await.unwrap();
 }
 
 /// Replaces the field's text with `text`, as typed.
@@ -81,4 +91,100 @@ pub async fn wait_for_title(client: &Client, expected: &str) {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// Clicks the wizard's Next once it opens, and waits for the step titled `title`.
+pub async fn next(client: &Client, title: &str) {
+    let deadline = Instant::now() + WAIT;
+    while element(client, "wizard-next")
+        .await
+        .attr("disabled")
+        .await
+        .unwrap()
+        .is_some()
+    {
+        let hint = text_of(client, "wizard-next-hint").await;
+        assert!(Instant::now() < deadline, "Next stayed closed: {hint}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    click(client, "wizard-next").await;
+    wait_for_title(client, title).await;
+}
+
+/// Saves a screenshot named `name` and says where.
+pub async fn shoot(client: &Client, name: &str) {
+    let path = crate::screenshot(client, name).await.unwrap();
+    println!("saved {}", path.display());
+}
+
+/// Every element with `data-testid=test_id` now on the page.
+pub async fn count(client: &Client, test_id: &str) -> usize {
+    client
+        .find_all(Locator::Css(&css(test_id)))
+        .await
+        .unwrap()
+        .len()
+}
+
+/// Waits until `test_id`'s text satisfies `check`, and returns it.
+pub async fn wait_for_text(client: &Client, test_id: &str, check: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let text = text_of(client, test_id).await;
+        if check(&text) {
+            return text;
+        }
+        assert!(Instant::now() < deadline, "{test_id} stayed {text:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Walks the wizard from Welcome to a saved connection named `name`, with the demo
+/// organisation's healthy app, and stops on the saved Result step.
+pub async fn connect_demo(client: &Client, name: &str) {
+    wait_for_title(client, "Connect Microsoft Entra ID").await;
+    next(client, "Which Microsoft cloud").await;
+    next(client, "Create an app registration").await;
+    next(client, "Copy your tenant and app IDs").await;
+    let tenant_id = text_of(client, "demo-tenant-id").await;
+    let client_id = text_of(client, "demo-client-id-healthy").await;
+    type_into(client, "input-tenant", &tenant_id).await;
+    type_into(client, "input-client-id", &client_id).await;
+    text_of(client, "tenant-found").await;
+    next(client, "Create a client secret").await;
+    let secret = text_of(client, "demo-secret-healthy").await;
+    type_into(client, "input-secret", &secret).await;
+    next(client, "Grant permissions").await;
+    next(client, "Check the connection").await;
+    text_of(client, "verdict-ok").await;
+    type_into(client, "input-connection-name", name).await;
+    click(client, "save-connection").await;
+    text_of(client, "saved").await;
+}
+
+/// The address of the demo organisation the window runs: the saved connection's sign-in
+/// address, which in demo mode is the embedded sandbox on 127.0.0.1. (Demo mode keeps its
+/// files in the `demo` folder of the data folder it is given.)
+pub fn demo_sandbox_url(data_dir: &std::path::Path) -> String {
+    let profiles = data_dir.join("demo").join("profiles");
+    let file = std::fs::read_dir(&profiles)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .find(|path| path.extension().is_some_and(|e| e == "toml"))
+        .unwrap_or_else(|| panic!("no saved connection in {}", profiles.display()));
+    let text = std::fs::read_to_string(&file).unwrap();
+    let line = text
+        .lines()
+        .find(|line| line.trim_start().starts_with("authority_url"))
+        .unwrap_or_else(|| panic!("no authority_url in {text}"));
+    let url = line
+        .split_once('=')
+        .map(|(_, value)| value.trim().trim_matches('"').trim_end_matches('/'))
+        .unwrap()
+        .to_string();
+    assert!(
+        url.starts_with("http://127.0.0.1:"),
+        "not the sandbox: {url}"
+    );
+    url
 }

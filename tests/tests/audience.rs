@@ -10,53 +10,11 @@
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, Locator};
-use rollcall_e2e::page::{WAIT, click, css, element, text_of, type_into, wait_for_title};
-use rollcall_e2e::{TauriDriver, rollcall_bin, screenshot};
-
-/// Clicks Next once it opens, and waits for the step titled `title`.
-async fn next(client: &Client, title: &str) {
-    let deadline = Instant::now() + WAIT;
-    while element(client, "wizard-next")
-        .await
-        .attr("disabled")
-        .await
-        .unwrap()
-        .is_some()
-    {
-        let hint = text_of(client, "wizard-next-hint").await;
-        assert!(Instant::now() < deadline, "Next stayed closed: {hint}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    click(client, "wizard-next").await;
-    wait_for_title(client, title).await;
-}
-
-async fn shoot(client: &Client, name: &str) {
-    let path = screenshot(client, name).await.unwrap();
-    println!("saved {}", path.display());
-}
-
-/// Every element with `data-testid=test_id` now on the page.
-async fn count(client: &Client, test_id: &str) -> usize {
-    client
-        .find_all(Locator::Css(&css(test_id)))
-        .await
-        .unwrap()
-        .len()
-}
-
-/// Waits until `test_id`'s text satisfies `check`, and returns it.
-async fn wait_for_text(client: &Client, test_id: &str, check: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let text = text_of(client, test_id).await;
-        if check(&text) {
-            return text;
-        }
-        assert!(Instant::now() < deadline, "{test_id} stayed {text:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
+use rollcall_e2e::page::{
+    WAIT, click, connect_demo, count, css, demo_sandbox_url, element, next, shoot, text_of,
+    type_into, wait_for_text, wait_for_title,
+};
+use rollcall_e2e::{TauriDriver, rollcall_bin};
 
 /// The number in a total on the preview.
 async fn total(client: &Client, test_id: &str) -> usize {
@@ -81,26 +39,7 @@ async fn demo_group_preview_filters_to_people_without_mail() {
         .session(&application, &args)
         .await
         .unwrap_or_else(|message| panic!("{message}"));
-    wait_for_title(&client, "Connect Microsoft Entra ID").await;
-
-    // Connect with the demo organisation's healthy app and save the connection.
-    next(&client, "Which Microsoft cloud").await;
-    next(&client, "Create an app registration").await;
-    next(&client, "Copy your tenant and app IDs").await;
-    let tenant_id = text_of(&client, "demo-tenant-id").await;
-    let client_id = text_of(&client, "demo-client-id-healthy").await;
-    type_into(&client, "input-tenant", &tenant_id).await;
-    type_into(&client, "input-client-id", &client_id).await;
-    text_of(&client, "tenant-found").await;
-    next(&client, "Create a client secret").await;
-    let secret = text_of(&client, "demo-secret-healthy").await;
-    type_into(&client, "input-secret", &secret).await;
-    next(&client, "Grant permissions").await;
-    next(&client, "Check the connection").await;
-    text_of(&client, "verdict-ok").await;
-    type_into(&client, "input-connection-name", "northwind").await;
-    click(&client, "save-connection").await;
-    text_of(&client, "saved").await;
+    connect_demo(&client, "northwind").await;
 
     // Pick All Staff by searching as the admin types.
     next(&client, "Who gets an account?").await;
@@ -328,31 +267,4 @@ fn answer_save_dialog(title: &str, path: &str) {
     xdotool(&["key", "--window", &window, "ctrl+a"]);
     xdotool(&["type", "--delay", "15", path]);
     xdotool(&["key", "Return"]);
-}
-
-/// The address of the demo organisation the window runs: the saved connection's sign-in
-/// address, which in demo mode is the embedded sandbox on 127.0.0.1. (Demo mode keeps its
-/// files in the `demo` folder of the data folder it is given.)
-fn demo_sandbox_url(data_dir: &std::path::Path) -> String {
-    let profiles = data_dir.join("demo").join("profiles");
-    let file = std::fs::read_dir(&profiles)
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .find(|path| path.extension().is_some_and(|e| e == "toml"))
-        .unwrap_or_else(|| panic!("no saved connection in {}", profiles.display()));
-    let text = std::fs::read_to_string(&file).unwrap();
-    let line = text
-        .lines()
-        .find(|line| line.trim_start().starts_with("authority_url"))
-        .unwrap_or_else(|| panic!("no authority_url in {text}"));
-    let url = line
-        .split_once('=')
-        .map(|(_, value)| value.trim().trim_matches('"').trim_end_matches('/'))
-        .unwrap()
-        .to_string();
-    assert!(
-        url.starts_with("http://127.0.0.1:"),
-        "not the sandbox: {url}"
-    );
-    url
 }

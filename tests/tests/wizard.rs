@@ -5,36 +5,16 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use fantoccini::{Client, Locator};
 use rollcall_e2e::page::{
-    WAIT, click, css, element, text_of, type_into, wait_for_attribute, wait_for_title,
+    click, css, element, next, shoot, text_of, type_into, wait_for_attribute, wait_for_title,
 };
-use rollcall_e2e::{TauriDriver, rollcall_bin, screenshot};
+use rollcall_e2e::{TauriDriver, rollcall_bin};
 
 /// One window at a time: the two flows would otherwise share the 2 cores and the display.
 static ONE_WINDOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-/// Clicks Next once it opens, and waits for the step titled `title`.
-async fn next(client: &Client, title: &str) {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let disabled = element(client, "wizard-next")
-            .await
-            .attr("disabled")
-            .await
-            .unwrap();
-        if disabled.is_none() {
-            break;
-        }
-        let hint = text_of(client, "wizard-next-hint").await;
-        assert!(Instant::now() < deadline, "Next stayed closed: {hint}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    click(client, "wizard-next").await;
-    wait_for_title(client, title).await;
-}
 
 /// Waits until the checklist ticks both required permissions and says all is granted.
 async fn expect_every_permission_granted(client: &Client) {
@@ -52,11 +32,6 @@ async fn expect_every_permission_granted(client: &Client) {
             .await
             .contains("Every permission")
     );
-}
-
-async fn shoot(client: &Client, name: &str) {
-    let path = screenshot(client, name).await.unwrap();
-    println!("saved {}", path.display());
 }
 
 async fn open_wizard(data_dir: &Path) -> (TauriDriver, Client) {

@@ -131,6 +131,7 @@ pub struct SyncReport {
     pub dry_run: bool,
     pub trigger: Trigger,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub only: Option<String>,
     pub started_at: String,
     pub finished_at: String,
@@ -146,9 +147,11 @@ pub struct SyncReport {
     pub blocked: Vec<Hold>,
     /// Why the run stopped early, when it did.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub stopped: Option<String>,
     /// Why deactivations were skipped after earlier failures.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub deactivations_skipped: Option<String>,
     /// Accounts this run switched off (what `undo` switches back on).
     pub deactivated: Vec<DeactivatedAccount>,

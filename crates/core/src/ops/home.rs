@@ -14,6 +14,9 @@ use crate::listing::{ChangeKind, Outcome, PlannedPerson};
 use crate::preview::push_row;
 use crate::profile::TargetSettings;
 
+/// How many recent runs the home screen looks through for the last real one.
+const RUNS_LOOKED_AT: usize = 50;
+
 /// How many people `find_people` returns.
 const PEOPLE_FOUND: usize = 20;
 
@@ -160,10 +163,12 @@ impl Workspace {
                 }
             };
             let ledger = self.ledger(&profile.name)?;
+            // The last run that wrote (or tried to): trial runs are only looks at the plan.
             let last_run = ledger
-                .runs(1)
+                .runs(RUNS_LOOKED_AT)
                 .map_err(super::sync::ledger_error)?
-                .first()
+                .iter()
+                .find(|run| !run.dry_run)
                 .map(|run| run.summary());
             let accounts = ledger.account_count().map_err(super::sync::ledger_error)?;
             overviews.push(ConnectionOverview {

@@ -59,6 +59,9 @@ pub struct Workspace {
     http: HttpSettings,
     retry: RetryPolicy,
     reads: ReadSlot,
+    /// Demo mode: the demo platform's SCIM address, used for every SCIM target (the demo
+    /// organisation runs on a new port at each start).
+    demo_platform: Option<String>,
 }
 
 /// Which Entra (sign-in and Graph) addresses the connection wizard talks to.
@@ -92,6 +95,7 @@ impl Workspace {
             http: HttpSettings::default(),
             retry: RetryPolicy::default(),
             reads: ReadSlot::default(),
+            demo_platform: None,
         }
     }
 
@@ -105,6 +109,26 @@ impl Workspace {
     pub fn with_endpoints(mut self, endpoints: Endpoints) -> Workspace {
         self.endpoints = endpoints;
         self
+    }
+
+    /// The same workspace writing every SCIM target to the demo platform at `url` (demo
+    /// mode).
+    pub fn with_demo_platform(mut self, url: impl Into<String>) -> Workspace {
+        self.demo_platform = Some(url.into());
+        self
+    }
+
+    /// A profile as the workspace uses it: in demo mode a SCIM target saved for the demo
+    /// platform (on this computer, at `/scim/v2`) is the demo platform running now, since it
+    /// moves to a new port at each start. Any other address is used as typed.
+    pub(crate) fn as_used(&self, mut profile: Profile) -> Profile {
+        if let (Some(url), Some(target)) = (&self.demo_platform, profile.target.as_mut())
+            && target.kind == crate::profile::TargetKind::Scim
+            && target.url.as_deref().is_some_and(is_demo_platform_address)
+        {
+            target.url = Some(url.clone());
+        }
+        profile
     }
 
     /// The same workspace with other timeouts for the connection check.
@@ -156,4 +180,13 @@ pub(crate) fn profile_error(error: ProfileError) -> OpError {
         ProfileError::Write { .. } | ProfileError::Encode(_) => ErrorCode::ProfileWrite,
     };
     OpError::new(code, error.to_string())
+}
+
+/// Whether `address` is where the demo platform runs: on this computer, at `/scim/v2`.
+fn is_demo_platform_address(address: &str) -> bool {
+    url::Url::parse(address).is_ok_and(|url| {
+        url.host_str()
+            .is_some_and(|host| host == "127.0.0.1" || host == "localhost")
+            && url.path().trim_end_matches('/') == "/scim/v2"
+    })
 }

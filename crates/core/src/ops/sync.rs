@@ -78,6 +78,7 @@ fn sync_error(error: SyncError) -> OpError {
 impl Workspace {
     /// The connection's learning platform, as configured in its `[target]`.
     pub(super) fn target_for(&self, profile: &Profile) -> OpResult<Box<dyn Target>> {
+        let profile = &self.as_used(profile.clone());
         let Some(settings) = &profile.target else {
             return Err(OpError::new(
                 ErrorCode::NoTarget,
@@ -225,7 +226,7 @@ impl Workspace {
     /// Checks the connection's learning platform: the SCIM address, the token, what the
     /// platform supports. No findings when it works, or when the target is CSV files.
     pub async fn check_target(&self, profile: &str) -> OpResult<Vec<Diagnosis>> {
-        let loaded = self.profile(profile)?;
+        let loaded = self.as_used(self.profile(profile)?);
         let Some(settings) = &loaded.target else {
             return Ok(Vec::new());
         };

@@ -436,6 +436,10 @@ export function fakeSyncReport(given: Partial<SyncReport> & { count?: number } =
     estimate: { requests: people.length, rate: 20, minutes: people.length / 20 / 60 },
     writes: dryRun ? 0 : people.length,
     problems: [],
+    deactivated: [],
+    not_deactivated: [],
+    adopted: [],
+    resolved: { found: 0, not_applied: 0, problems: [] },
     ...rest,
     people,
   };
@@ -837,7 +841,7 @@ function mapped(mapping: MappingSettings): MappingPreview {
         { path: 'emails[type eq "work"].value', label: 'Email', value: one.mail ?? one.userPrincipalName },
         { path: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department', label: 'Department', value: one.department },
       ];
-      for (const [source, path] of Object.entries(mapping.custom)) {
+      for (const [source, path] of Object.entries(mapping.custom ?? {})) {
         values.push({ path, label: path, value: String((one as unknown as Record<string, unknown>)[source] ?? '') });
       }
       samples.push({ entra_id: one.id, display_name: one.displayName, user_principal_name: one.userPrincipalName, user_name: userName, values });
@@ -937,7 +941,7 @@ function fakeSetup(options: FakeSetupOptions, record: FakeSetupRecord, demo: boo
     },
     saveMapping: async (profile, mapping) => {
       record.mappings.push({ profile, mapping: structuredClone(mapping) });
-      const empty = Object.entries(mapping.custom).find(([, path]) => path.trim() === '');
+      const empty = Object.entries(mapping.custom ?? {}).find(([, path]) => path.trim() === '');
       if (empty) throw new BackendError('mapping', `Enter the SCIM path ${empty[0]} goes to.`);
       mappings.set(profile, structuredClone(mapping));
       return structuredClone(mapping);

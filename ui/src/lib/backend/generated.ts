@@ -9,7 +9,7 @@ export type DemoValues = { tenant_id: string, tenant_domain: string, apps: Array
 
 export type DemoApp = { name: string, client_id: string, secret: string, secret_id: string, state: 'healthy' | 'no_consent' | 'partial' | 'expired' | 'disabled', };
 
-export type ErrorCode = "profile_not_found" | "profile_invalid" | "profile_write" | "data_folder" | "keychain" | "secret_invalid" | "cloud" | "connect" | "scope" | "group_not_found" | "graph" | "cache" | "export_path" | "export" | "no_target" | "target" | "ledger" | "no_such_person" | "no_such_run" | "nothing_to_undo" | "disabled" | "stopped";
+export type ErrorCode = "profile_not_found" | "profile_invalid" | "profile_write" | "data_folder" | "keychain" | "secret_invalid" | "cloud" | "connect" | "scope" | "group_not_found" | "graph" | "cache" | "export_path" | "export" | "no_target" | "target" | "ledger" | "no_such_person" | "no_such_run" | "nothing_to_undo" | "disabled" | "stopped" | "target_url" | "target_token" | "target_folder";
 
 export type OpError = { code: ErrorCode, message: string, };
 
@@ -265,3 +265,258 @@ readError?: string,
 readAt?: string, };
 
 export type ExportedFile = { path: string, people: number, };
+
+export type DemoPlatform = { url: string, token: string, };
+
+export type TargetKind = "scim" | "csv";
+
+export type TargetSettings = { kind: TargetKind, 
+/**
+ * SCIM only: the service provider's base address.
+ */
+url?: string | null, 
+/**
+ * CSV only: the folder the files are written to.
+ */
+path?: string | null, };
+
+export type TargetChoice = { kind: TargetKind, url: string | null, token: string | null, 
+/**
+ * CSV: use the folder last chosen in the system dialog.
+ */
+chosen_folder: boolean, };
+
+export type TargetField = "target_url" | "target_token" | "target_folder";
+
+export type TargetFieldProblem = { field: TargetField, message: string, };
+
+export type UsernameSource = "userPrincipalName" | "mail" | "employeeId";
+
+export type MappingSettings = { username: UsernameSource, 
+/**
+ * `[mapping.custom]`: further Entra properties (employeeId, officeLocation, mobilePhone,
+ * companyName, employeeHireDate, extensionAttribute1–15) → the SCIM path each goes to.
+ */
+custom?: { [key in string]: string }, };
+
+export type SafetySettings = { 
+/**
+ * A sync stops before deactivating more than this many people.
+ */
+max_deactivations: number, 
+/**
+ * A sync stops before deactivating more than this share (0–100) of the platform's users.
+ */
+max_deactivation_percent: number, };
+
+export type MappedValue = { path: string, label: string, value: string, };
+
+export type AccountSample = { entra_id: string, display_name: string, user_principal_name: string, user_name: string, values: Array<MappedValue>, };
+
+export type UnsendablePerson = { entra_id: string, display_name: string, user_principal_name: string, code: string, message: string, };
+
+export type MappingPreview = { mapping: MappingSettings, 
+/**
+ * Up to five people; the first has letters outside plain ASCII when anyone does, so
+ * the admin sees how such names come out.
+ */
+samples: Array<AccountSample>, unsendable: Array<UnsendablePerson>, 
+/**
+ * People in scope.
+ */
+people: number, 
+/**
+ * The Entra properties a custom field can come from.
+ */
+custom_sources: Array<string>, };
+
+export type Trigger = "manual" | "schedule" | "undo";
+
+export type Phase = "resolving" | "planning" | "creating" | "updating" | "reactivating" | "managers" | "groups" | "deactivating" | "finishing";
+
+export type SyncProgress = { phase: Phase, done: number, total: number, };
+
+export type Counts = { create: number, adopt: number, update: number, reactivate: number, managers: number, groups: number, deactivate: number, };
+
+export type ChangeKind = "create" | "adopt" | "update" | "reactivate" | "deactivate";
+
+export type Outcome = "planned" | "done" | "failed" | "held" | "skipped";
+
+export type ValueChange = { path: string, 
+/**
+ * The name an admin reads ("First name").
+ */
+label: string, before: string | null, after: string | null, };
+
+export type PlannedPerson = { kind: ChangeKind, entra_id: string, user_name: string, display_name: string, 
+/**
+ * Updates and adoptions: what changes.
+ */
+changes: Array<ValueChange>, 
+/**
+ * Deactivations: why; adoptions: how the account was matched.
+ */
+reason: string | null, outcome: Outcome, };
+
+export type PersonError = { 
+/**
+ * The user name (or group name).
+ */
+user: string, code: string, message: string, };
+
+export type Hold = { code: string, message: string, 
+/**
+ * How many deactivations it held back.
+ */
+accounts: number, 
+/**
+ * Whether the admin may lift it for one run (a limit; never a read that did not finish).
+ */
+liftable: boolean, };
+
+export type Estimate = { 
+/**
+ * Writes the plan needs.
+ */
+requests: number, 
+/**
+ * Writes a second measured on earlier runs, when there were any.
+ */
+rate: number | null, 
+/**
+ * Minutes, when a rate is known.
+ */
+minutes: number | null, };
+
+export type MatchedBy = "external_id" | "user_name" | "email";
+
+export type AdoptedAccount = { user: string, matchedBy: MatchedBy, };
+
+export type PlannedDeactivation = { user: string, reason: string, };
+
+export type DeactivatedAccount = { 
+/**
+ * The user name on the platform.
+ */
+user: string, entraId: string, targetId: string, 
+/**
+ * Why, in words: "no longer in scope", "disabled in Entra", "left on 2026-05-31".
+ */
+reason: string, };
+
+export type Resolution = { 
+/**
+ * Creates that had reached the platform and are now owned.
+ */
+found: number, 
+/**
+ * Intents that never reached the platform (planned again).
+ */
+not_applied: number, 
+/**
+ * Problems worth telling the admin (duplicates found on the platform).
+ */
+problems: Array<[string, string]>, };
+
+export type SyncReport = { run: number, dry_run: boolean, trigger: Trigger, only?: string, started_at: string, finished_at: string, elapsed_ms: number, 
+/**
+ * What the plan holds.
+ */
+plan: Counts, 
+/**
+ * What the platform confirmed.
+ */
+applied: Counts, 
+/**
+ * Owned accounts already as wanted.
+ */
+unchanged: number, errors: Array<PersonError>, 
+/**
+ * Why deactivations were held back, one sentence each.
+ */
+blocked: Array<Hold>, 
+/**
+ * Why the run stopped early, when it did.
+ */
+stopped?: string, 
+/**
+ * Why deactivations were skipped after earlier failures.
+ */
+deactivations_skipped?: string, 
+/**
+ * Accounts this run switched off (what `undo` switches back on).
+ */
+deactivated: Array<DeactivatedAccount>, 
+/**
+ * Deactivations planned but not made (dry run, held, skipped).
+ */
+not_deactivated: Array<PlannedDeactivation>, adopted: Array<AdoptedAccount>, 
+/**
+ * Writes an earlier, interrupted run had made, found on the platform.
+ */
+resolved: Resolution, estimate: Estimate, 
+/**
+ * Requests sent to the platform.
+ */
+writes: number, 
+/**
+ * Problems with the scope (from the read) and the platform's data.
+ */
+problems: Array<ReadProblem>, 
+/**
+ * Each person the run touches, when asked for (`SyncOptions::list_people`); kept in
+ * the history apart from the report, for the last runs.
+ */
+people: Array<PlannedPerson>, };
+
+export type SyncChoice = { dry_run: boolean, force_deactivations: boolean, only: string | null, };
+
+export type RunOutcome = "ok" | "problems" | "held" | "stopped" | "unfinished";
+
+export type RunSummary = { id: number, trigger: Trigger, dry_run: boolean, started_at: string, finished_at: string | null, elapsed_ms: number, 
+/**
+ * What the platform confirmed.
+ */
+applied: Counts, 
+/**
+ * People the run could not write.
+ */
+errors: number, 
+/**
+ * Deactivations the guard held back.
+ */
+held: number, outcome: RunOutcome, 
+/**
+ * Whether Undo applies: the run switched someone off.
+ */
+undoable: boolean, };
+
+export type ConnectionOverview = { name: string, enabled: boolean, 
+/**
+ * Why the profile could not be read, when it could not.
+ */
+broken: string | null, tenant: string | null, target: TargetSettings | null, 
+/**
+ * The client secret's expiry (YYYY-MM-DD), when known.
+ */
+secret_expires: string | null, 
+/**
+ * Days until then (negative once expired).
+ */
+secret_days_left: number | null, last_run: RunSummary | null, 
+/**
+ * The next scheduled sync, when a schedule is set.
+ */
+next_run: string | null, 
+/**
+ * Include groups chosen.
+ */
+groups: number, 
+/**
+ * Accounts this connection owns on the platform.
+ */
+accounts: number, };
+
+export type PersonMatch = { id: string, display_name: string, user_principal_name: string, };
+
+export type PlatformAccount = { id: string, user_name: string, active: boolean, external_id: string | null, emails: Array<string>, };

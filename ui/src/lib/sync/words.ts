@@ -39,8 +39,10 @@ const PROBLEM_SENTENCES: Record<string, string> = {
   conflict: 'The platform already has an account with this user name that Rollcall does not manage. Remove or rename it on the platform, or let Rollcall link it by giving it the same external ID.',
   rejected: 'The platform refused this change. Check the value it names in the message below on the platform.',
   not_found: 'The account is no longer on the platform. It is created again on the next sync.',
-  throttled: 'The platform asked Rollcall to slow down and the change was not made in time. The next sync tries again.',
-  unreachable: 'The platform could not be reached for this change. The next sync tries again.',
+  account_belongs_to_another: 'The matching account on the platform already belongs to someone else in this connection, so Rollcall left both alone. Check the two people in Entra.',
+  duplicate_on_platform: 'The platform holds more than one account for this person. Remove the extra one on the platform; the next sync carries on.',
+  unauthorized: 'The platform refused the token, so the sync stopped. Generate a new token in the platform and save it under Learning platform.',
+  unavailable: 'The platform could not be reached or was busy for this change. The next sync tries again.',
 };
 
 /** A per-person problem in words; an unknown code shows the engine's own message. */
