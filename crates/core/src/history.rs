@@ -65,6 +65,9 @@ pub struct RunRecord {
     pub elapsed_ms: u64,
     /// The run's report as JSON (`None` for a run that never finished).
     pub report: Option<Value>,
+    /// Why the run did not happen at all (a scheduled run that found another running).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
 }
 
 impl RunRecord {
@@ -119,6 +122,23 @@ impl Ledger {
         Ok(())
     }
 
+    /// Records a run that did not happen, and why (a scheduled run that found another run of
+    /// the connection going); returns its number. It shows in the history like any run.
+    pub fn record_skipped_run(
+        &self,
+        trigger: Trigger,
+        reason: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<i64, LedgerError> {
+        let report = serde_json::to_string(&serde_json::json!({ "skipped": reason }))?;
+        let connection = self.lock();
+        connection.execute(
+            "INSERT INTO runs (trigger, dry_run, started_at, finished_at, report) VALUES (?1, 0, ?2, ?2, ?3)",
+            params![trigger.as_str(), timestamp(at), report],
+        )?;
+        Ok(connection.last_insert_rowid())
+    }
+
     /// The most recent runs, newest first.
     pub fn runs(&self, limit: usize) -> Result<Vec<RunRecord>, LedgerError> {
         let connection = self.lock();
@@ -166,7 +186,14 @@ impl Ledger {
 }
 
 fn row_to_run(row: &rusqlite::Row<'_>) -> rusqlite::Result<RunRecord> {
-    let report: Option<String> = row.get(7)?;
+    let report: Option<Value> = row
+        .get::<_, Option<String>>(7)?
+        .and_then(|text| serde_json::from_str(&text).ok());
+    let skipped = report
+        .as_ref()
+        .and_then(|report| report.get("skipped"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
     Ok(RunRecord {
         id: row.get(0)?,
         trigger: Trigger::parse(&row.get::<_, String>(1)?),
@@ -175,6 +202,7 @@ fn row_to_run(row: &rusqlite::Row<'_>) -> rusqlite::Result<RunRecord> {
         finished_at: row.get(4)?,
         writes: to_u64(row.get(5)?),
         elapsed_ms: to_u64(row.get(6)?),
-        report: report.and_then(|text| serde_json::from_str(&text).ok()),
+        report,
+        skipped,
     })
 }

@@ -54,6 +54,16 @@ pub enum ErrorCode {
     Disabled,
     /// The work stopped for a reason inside Rollcall (a task ended unexpectedly).
     Stopped,
+    /// A sync or undo of the same connection is already running.
+    Busy,
+    /// The schedule asked for cannot be used (a zero interval, a time that is not a time, an
+    /// unknown time zone, an `after` that names no connection).
+    Schedule,
+    /// A schedule is only switched on after a sync by hand has worked.
+    FirstSyncNeeded,
+    /// The operating system did not take the schedule (no user session manager, no
+    /// permission).
+    Register,
 }
 
 /// Exit status of a command that ran and found problems (or that the computer failed).
@@ -87,6 +97,10 @@ impl ErrorCode {
             ErrorCode::NothingToUndo => "nothing_to_undo",
             ErrorCode::Disabled => "disabled",
             ErrorCode::Stopped => "stopped",
+            ErrorCode::Busy => "busy",
+            ErrorCode::Schedule => "schedule",
+            ErrorCode::FirstSyncNeeded => "first_sync_needed",
+            ErrorCode::Register => "register",
         }
     }
 
@@ -102,7 +116,8 @@ impl ErrorCode {
             | ErrorCode::ExportPath
             | ErrorCode::NoTarget
             | ErrorCode::NoSuchPerson
-            | ErrorCode::NoSuchRun => EXIT_USAGE,
+            | ErrorCode::NoSuchRun
+            | ErrorCode::Schedule => EXIT_USAGE,
             ErrorCode::ProfileWrite
             | ErrorCode::DataFolder
             | ErrorCode::Keychain
@@ -115,7 +130,10 @@ impl ErrorCode {
             | ErrorCode::Ledger
             | ErrorCode::NothingToUndo
             | ErrorCode::Disabled
-            | ErrorCode::Stopped => EXIT_PROBLEMS,
+            | ErrorCode::Stopped
+            | ErrorCode::Busy
+            | ErrorCode::FirstSyncNeeded
+            | ErrorCode::Register => EXIT_PROBLEMS,
         }
     }
 }
@@ -171,6 +189,9 @@ mod tests {
         assert_eq!(ErrorCode::Scope.exit_status(), EXIT_USAGE);
         assert_eq!(ErrorCode::Graph.exit_status(), EXIT_PROBLEMS);
         assert_eq!(ErrorCode::Keychain.exit_status(), EXIT_PROBLEMS);
+        assert_eq!(ErrorCode::Busy.exit_status(), EXIT_PROBLEMS);
+        assert_eq!(ErrorCode::Busy.as_str(), "busy");
+        assert_eq!(ErrorCode::Schedule.exit_status(), EXIT_USAGE);
     }
 
     #[test]
@@ -198,6 +219,10 @@ mod tests {
             ErrorCode::NothingToUndo,
             ErrorCode::Disabled,
             ErrorCode::Stopped,
+            ErrorCode::Busy,
+            ErrorCode::Schedule,
+            ErrorCode::FirstSyncNeeded,
+            ErrorCode::Register,
         ] {
             assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
         }

@@ -9,7 +9,7 @@ export type DemoValues = { tenant_id: string, tenant_domain: string, apps: Array
 
 export type DemoApp = { name: string, client_id: string, secret: string, secret_id: string, state: 'healthy' | 'no_consent' | 'partial' | 'expired' | 'disabled', };
 
-export type ErrorCode = "profile_not_found" | "profile_invalid" | "profile_write" | "data_folder" | "keychain" | "secret_invalid" | "cloud" | "connect" | "scope" | "group_not_found" | "graph" | "cache" | "export_path" | "export" | "no_target" | "target" | "ledger" | "no_such_person" | "no_such_run" | "nothing_to_undo" | "disabled" | "stopped";
+export type ErrorCode = "profile_not_found" | "profile_invalid" | "profile_write" | "data_folder" | "keychain" | "secret_invalid" | "cloud" | "connect" | "scope" | "group_not_found" | "graph" | "cache" | "export_path" | "export" | "no_target" | "target" | "ledger" | "no_such_person" | "no_such_run" | "nothing_to_undo" | "disabled" | "stopped" | "busy" | "schedule" | "first_sync_needed" | "register";
 
 export type OpError = { code: ErrorCode, message: string, };
 
