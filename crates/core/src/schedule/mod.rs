@@ -158,10 +158,10 @@ impl ScheduleSettings {
                 minutes: parse_interval(text)?,
             },
             [("daily", text)] => Rule::Daily(parse_time("daily", text)?),
-            [(key, text)] => Rule::Weekdays(parse_time(*key, text)?),
+            [(key, text)] => Rule::Weekdays(parse_time(key, text)?),
             [(first, _), (second, _), ..] => {
                 return Err(ScheduleProblem::new(
-                    *second,
+                    second,
                     format!(
                         "A schedule has one rule, but both `{first}` and `{second}` are set. Keep one of them."
                     ),
