@@ -18,6 +18,7 @@ mod output;
 mod preview;
 mod profile;
 mod sandbox;
+mod schedule;
 mod secret;
 mod sync;
 
@@ -65,6 +66,9 @@ enum Command {
     History(sync::HistoryArgs),
     /// Switch back on the accounts a run switched off.
     Undo(sync::UndoArgs),
+    /// Set when a profile syncs on its own (registered with the operating system), switch
+    /// it off, or `schedule list` every profile's schedule.
+    Schedule(schedule::ScheduleArgs),
 }
 
 /// What the `rollcall` binary should do after the command line was read.
@@ -126,6 +130,7 @@ fn run_in_workspace(command: Command, ws: &Workspace, out: &mut dyn Write) -> u8
         Command::Sync(args) => sync::sync(&args, ws, out),
         Command::History(args) => sync::history(&args, ws, out),
         Command::Undo(args) => sync::undo(&args, ws, out),
+        Command::Schedule(args) => schedule::execute(&args, ws, out),
     }
 }
 

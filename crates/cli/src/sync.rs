@@ -1,5 +1,5 @@
 //! `rollcall sync NAME [--dry-run] [--json] [--force-deactivations] [--only PERSON]
-//! [--scheduled]`, `rollcall history NAME [--json]` and `rollcall undo NAME RUN [--dry-run]
+//! [--scheduled]` (as the operating system's scheduler runs it), `rollcall history NAME [--json]` and `rollcall undo NAME RUN [--dry-run]
 //! [--json]`: the sync and its runs. Progress goes to stderr. Exit status 0 when everything
 //! was written, 1 when anything was held back or failed, 2 for bad usage.
 
@@ -32,7 +32,9 @@ pub(crate) struct SyncArgs {
     /// Sync only this person (user principal name or Entra object ID).
     #[arg(long, value_name = "PERSON")]
     only: Option<String>,
-    /// Run as the schedule does: refused while the profile is switched off.
+    /// Run as the schedule does: refused while the profile is switched off; waits while the
+    /// profile it runs after is syncing; when a sync of it is already running, records in
+    /// the history that this run skipped.
     #[arg(long)]
     scheduled: bool,
 }
@@ -104,6 +106,11 @@ pub(crate) fn sync(args: &SyncArgs, ws: &Workspace, out: &mut dyn Write) -> u8 {
         },
         list_people: false,
     };
+    if args.scheduled
+        && let Err(error) = runtime.block_on(ws.wait_for_earlier(&args.name))
+    {
+        return fail(&error);
+    }
     eprint_line(&format!("Syncing \"{}\"…", args.name));
     match runtime.block_on(ws.sync(&args.name, &request, observer())) {
         Ok(report) => worst(answer(out, args.json, &report, describe), verdict(&report)),
@@ -212,12 +219,14 @@ fn list(name: &str, runs: &[RunSummary]) -> String {
                 done.update,
                 done.reactivate,
                 done.deactivate,
-                match run.outcome {
-                    RunOutcome::Ok => "finished",
-                    RunOutcome::Problems => "finished with problems",
-                    RunOutcome::Held => "deactivations held back",
-                    RunOutcome::Stopped => "stopped early",
-                    RunOutcome::Unfinished => "did not finish",
+                match (&run.skipped, run.outcome) {
+                    (Some(reason), _) => reason.as_str(),
+                    (None, RunOutcome::Ok) => "finished",
+                    (None, RunOutcome::Problems) => "finished with problems",
+                    (None, RunOutcome::Held) => "deactivations held back",
+                    (None, RunOutcome::Stopped) => "stopped early",
+                    (None, RunOutcome::Skipped) => "skipped",
+                    (None, RunOutcome::Unfinished) => "did not finish",
                 }
             )
         })

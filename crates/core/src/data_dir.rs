@@ -87,6 +87,11 @@ impl DataDir {
         self.root.join("webview")
     }
 
+    /// The folder of the run locks, one file per connection (`locks/<name>.lock`).
+    pub fn locks(&self) -> PathBuf {
+        self.root.join("locks")
+    }
+
     /// The folder for log files.
     pub fn logs(&self) -> PathBuf {
         self.root.join("logs")

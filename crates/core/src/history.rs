@@ -70,6 +70,9 @@ pub struct RunRecord {
     pub elapsed_ms: u64,
     /// The run's report as JSON (`None` for a run that never finished).
     pub report: Option<Value>,
+    /// Why the run did not happen at all (a scheduled run that found another running).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
 }
 
 impl RunRecord {
@@ -97,6 +100,8 @@ pub enum RunOutcome {
     Stopped,
     /// The run never finished (the app was closed or crashed; the next run carries on).
     Unfinished,
+    /// A scheduled run that did not start, because another run of the connection was going.
+    Skipped,
 }
 
 /// One run as the history list shows it.
@@ -117,6 +122,8 @@ pub struct RunSummary {
     pub outcome: RunOutcome,
     /// Whether Undo applies: the run switched someone off.
     pub undoable: bool,
+    /// Why the run did not happen, when it was skipped.
+    pub skipped: Option<String>,
 }
 
 impl RunRecord {
@@ -144,7 +151,9 @@ impl RunRecord {
             });
         let stopped = report.is_some_and(|report| report.get("stopped").is_some());
         let errors = count("errors");
-        let outcome = if report.is_none() {
+        let outcome = if self.skipped.is_some() {
+            RunOutcome::Skipped
+        } else if report.is_none() {
             RunOutcome::Unfinished
         } else if stopped {
             RunOutcome::Stopped
@@ -167,6 +176,7 @@ impl RunRecord {
             held,
             outcome,
             undoable: !self.dry_run && count("deactivated") > 0,
+            skipped: self.skipped.clone(),
         }
     }
 }
@@ -251,6 +261,23 @@ impl Ledger {
         Ok(people)
     }
 
+    /// Records a run that did not happen, and why (a scheduled run that found another run of
+    /// the connection going); returns its number. It shows in the history like any run.
+    pub fn record_skipped_run(
+        &self,
+        trigger: Trigger,
+        reason: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<i64, LedgerError> {
+        let report = serde_json::to_string(&serde_json::json!({ "skipped": reason }))?;
+        let connection = self.lock();
+        connection.execute(
+            "INSERT INTO runs (trigger, dry_run, started_at, finished_at, report) VALUES (?1, 0, ?2, ?2, ?3)",
+            params![trigger.as_str(), timestamp(at), report],
+        )?;
+        Ok(connection.last_insert_rowid())
+    }
+
     /// The most recent runs, newest first.
     pub fn runs(&self, limit: usize) -> Result<Vec<RunRecord>, LedgerError> {
         let connection = self.lock();
@@ -298,7 +325,14 @@ impl Ledger {
 }
 
 fn row_to_run(row: &rusqlite::Row<'_>) -> rusqlite::Result<RunRecord> {
-    let report: Option<String> = row.get(7)?;
+    let report: Option<Value> = row
+        .get::<_, Option<String>>(7)?
+        .and_then(|text| serde_json::from_str(&text).ok());
+    let skipped = report
+        .as_ref()
+        .and_then(|report| report.get("skipped"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
     Ok(RunRecord {
         id: row.get(0)?,
         trigger: Trigger::parse(&row.get::<_, String>(1)?),
@@ -307,6 +341,7 @@ fn row_to_run(row: &rusqlite::Row<'_>) -> rusqlite::Result<RunRecord> {
         finished_at: row.get(4)?,
         writes: to_u64(row.get(5)?),
         elapsed_ms: to_u64(row.get(6)?),
-        report: report.and_then(|text| serde_json::from_str(&text).ok()),
+        report,
+        skipped,
     })
 }

@@ -27,6 +27,7 @@ pub mod preview;
 pub mod probe;
 pub mod profile;
 pub mod records;
+pub mod schedule;
 pub mod secret;
 pub mod store;
 pub mod sync;

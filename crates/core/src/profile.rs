@@ -12,6 +12,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use crate::cloud::{Cloud, CloudError};
 use crate::credentials::{parse_client_id, parse_tenant};
 use crate::data_dir::DataDir;
+use crate::schedule::ScheduleSettings;
 
 /// One integration's settings, as written in its TOML file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,6 +40,9 @@ pub struct Profile {
     /// How a sync writes (groups to push, writes in flight).
     #[serde(default, skip_serializing_if = "SyncSettings::is_default")]
     pub sync: SyncSettings,
+    /// When it syncs on its own (`[schedule]`); absent until a schedule is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<ScheduleSettings>,
 }
 
 /// Which cloud a profile signs in to.
@@ -335,6 +339,7 @@ impl Profile {
             mapping: MappingSettings::default(),
             safety: SafetySettings::default(),
             sync: SyncSettings::default(),
+            schedule: None,
         };
         let text = profile.to_toml()?;
         profile.check_values(&text)?;
@@ -534,6 +539,24 @@ impl Profile {
                 "push_groups",
                 "`push_groups` has an empty entry. Each entry is a group's Object ID from the Entra admin center.".into(),
             ));
+        }
+        if let Some(schedule) = &self.schedule {
+            match schedule.schedule() {
+                Err(problem) => {
+                    return Err(invalid(Some("schedule"), problem.key, problem.message));
+                }
+                Ok(parsed) if parsed.after.as_deref() == Some(self.name.as_str()) => {
+                    return Err(invalid(
+                        Some("schedule"),
+                        "after",
+                        format!(
+                            "after = \"{}\" names this connection itself. Name another connection, or leave `after` out.",
+                            self.name
+                        ),
+                    ));
+                }
+                Ok(_) => {}
+            }
         }
         if self.safety.max_deactivation_percent > 100 {
             return Err(invalid(
@@ -851,6 +874,37 @@ max_deactivation_percent = 20
         let (line, message) = error_of(&format!("{FULL}\n[sync]\nconcurrency = 0\n"));
         assert_eq!(line, 29);
         assert!(message.contains("from 1 to 64"), "{message}");
+    }
+
+    #[test]
+    fn schedule_mistakes_name_the_key_and_the_line() {
+        let with = |table: &str| format!("{FULL}\n[schedule]\n{table}\n");
+        let profile = Profile::parse(&with(
+            "daily = \"02:00\"\ntime_zone = \"Europe/London\"\nafter = \"staff\"",
+        ))
+        .unwrap();
+        let schedule = profile.schedule.as_ref().unwrap().schedule().unwrap();
+        assert_eq!(schedule.describe(), "daily at 02:00");
+        assert_eq!(
+            Profile::parse(&profile.to_toml().unwrap()).unwrap(),
+            profile
+        );
+
+        let (line, message) = error_of(&with("every = \"0m\""));
+        assert_eq!(line, 29);
+        assert!(message.contains("zero or less"), "{message}");
+        let (line, message) = error_of(&with("weekdays = \"07:30\"\ntime_zone = \"Mars/Olympus\""));
+        assert_eq!(line, 30);
+        assert!(message.contains("Mars/Olympus"), "{message}");
+        let (line, message) = error_of(&with("daily = \"2am\""));
+        assert_eq!(line, 29);
+        assert!(message.contains("HH:MM"), "{message}");
+        let (line, message) = error_of(&with("every = \"1h\"\nevrey = \"2h\""));
+        assert_eq!(line, 30);
+        assert!(message.contains("unknown key `evrey`"), "{message}");
+        let (line, message) = error_of(&with("every = \"1h\"\nafter = \"contoso\""));
+        assert_eq!(line, 30);
+        assert!(message.contains("itself"), "{message}");
     }
 
     #[test]

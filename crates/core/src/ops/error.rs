@@ -60,6 +60,16 @@ pub enum ErrorCode {
     TargetToken,
     /// The folder chosen for CSV files cannot be written.
     TargetFolder,
+    /// A sync or undo of the same connection is already running.
+    Busy,
+    /// The schedule asked for cannot be used (a zero interval, a time that is not a time, an
+    /// unknown time zone, an `after` that names no connection).
+    Schedule,
+    /// A schedule is only switched on after a sync by hand has worked.
+    FirstSyncNeeded,
+    /// The operating system did not take the schedule (no user session manager, no
+    /// permission).
+    Register,
 }
 
 /// Exit status of a command that ran and found problems (or that the computer failed).
@@ -96,6 +106,10 @@ impl ErrorCode {
             ErrorCode::TargetUrl => "target_url",
             ErrorCode::TargetToken => "target_token",
             ErrorCode::TargetFolder => "target_folder",
+            ErrorCode::Busy => "busy",
+            ErrorCode::Schedule => "schedule",
+            ErrorCode::FirstSyncNeeded => "first_sync_needed",
+            ErrorCode::Register => "register",
         }
     }
 
@@ -114,7 +128,8 @@ impl ErrorCode {
             | ErrorCode::NoSuchRun
             | ErrorCode::TargetUrl
             | ErrorCode::TargetToken
-            | ErrorCode::TargetFolder => EXIT_USAGE,
+            | ErrorCode::TargetFolder
+            | ErrorCode::Schedule => EXIT_USAGE,
             ErrorCode::ProfileWrite
             | ErrorCode::DataFolder
             | ErrorCode::Keychain
@@ -127,7 +142,10 @@ impl ErrorCode {
             | ErrorCode::Ledger
             | ErrorCode::NothingToUndo
             | ErrorCode::Disabled
-            | ErrorCode::Stopped => EXIT_PROBLEMS,
+            | ErrorCode::Stopped
+            | ErrorCode::Busy
+            | ErrorCode::FirstSyncNeeded
+            | ErrorCode::Register => EXIT_PROBLEMS,
         }
     }
 }
@@ -183,6 +201,9 @@ mod tests {
         assert_eq!(ErrorCode::Scope.exit_status(), EXIT_USAGE);
         assert_eq!(ErrorCode::Graph.exit_status(), EXIT_PROBLEMS);
         assert_eq!(ErrorCode::Keychain.exit_status(), EXIT_PROBLEMS);
+        assert_eq!(ErrorCode::Busy.exit_status(), EXIT_PROBLEMS);
+        assert_eq!(ErrorCode::Busy.as_str(), "busy");
+        assert_eq!(ErrorCode::Schedule.exit_status(), EXIT_USAGE);
     }
 
     #[test]
@@ -210,6 +231,10 @@ mod tests {
             ErrorCode::NothingToUndo,
             ErrorCode::Disabled,
             ErrorCode::Stopped,
+            ErrorCode::Busy,
+            ErrorCode::Schedule,
+            ErrorCode::FirstSyncNeeded,
+            ErrorCode::Register,
         ] {
             assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
         }

@@ -20,8 +20,11 @@ mod home;
 mod platform;
 mod profiles;
 mod reading;
+mod run_lock;
+mod schedule;
 mod sync;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::clock::{Clock, SystemClock};
@@ -30,6 +33,7 @@ use crate::data_dir::DataDir;
 use crate::graph::RetryPolicy;
 use crate::network::HttpSettings;
 use crate::profile::{Profile, ProfileError, ProfileStore};
+use crate::schedule::OsScheduler;
 use crate::secret::SecretStore;
 
 pub use accounts::{AccountSample, MappedValue, MappingPreview, UnsendablePerson};
@@ -47,9 +51,12 @@ pub use profiles::{ProfileSummary, SecretTarget};
 pub use reading::{
     ExportTo, ExportedFile, ReadObserver, ReadSlot, SavedScope, ScopeChoice, suggested_export_name,
 };
+pub use run_lock::{LockRefused, RunLock, running_since};
+pub use schedule::{RegistrationState, ScheduleStatus};
 pub use sync::{SyncObserver, SyncProgressSink, SyncRequest};
 
-/// Where the operations run: the data folder, the secrets, the clock and the endpoints.
+/// Where the operations run: the data folder, the secrets, the clock, the endpoints and the
+/// operating system's scheduler.
 #[derive(Clone)]
 pub struct Workspace {
     data_dir: DataDir,
@@ -62,6 +69,8 @@ pub struct Workspace {
     /// Demo mode: the demo platform's SCIM address, used for every SCIM target (the demo
     /// organisation runs on a new port at each start).
     demo_platform: Option<String>,
+    scheduler: Arc<dyn OsScheduler>,
+    program: Option<PathBuf>,
 }
 
 /// Which Entra (sign-in and Graph) addresses the connection wizard talks to.
@@ -87,6 +96,7 @@ impl Workspace {
     /// A workspace over `data_dir` whose secrets live in `secrets`, on the system clock,
     /// talking to the cloud each connection names.
     pub fn new(data_dir: DataDir, secrets: Arc<dyn SecretStore>) -> Workspace {
+        let scheduler = crate::schedule::os_scheduler(data_dir.path());
         Workspace {
             data_dir,
             secrets,
@@ -96,6 +106,8 @@ impl Workspace {
             retry: RetryPolicy::default(),
             reads: ReadSlot::default(),
             demo_platform: None,
+            scheduler,
+            program: None,
         }
     }
 

@@ -121,6 +121,7 @@ impl Workspace {
         request: &SyncRequest,
         observer: SyncObserver,
     ) -> OpResult<SyncReport> {
+        let _one_at_a_time = self.take_run_lock(profile, request.trigger)?;
         let started_at = self.clock().now();
         let loaded = self.profile(profile)?;
         if request.trigger == Trigger::Schedule && !loaded.enabled {
@@ -205,6 +206,7 @@ impl Workspace {
         dry_run: bool,
         observer: SyncObserver,
     ) -> OpResult<SyncReport> {
+        let _one_at_a_time = self.take_run_lock(profile, Trigger::Undo)?;
         let loaded = self.profile(profile)?;
         let target = self.target_for(&loaded)?;
         let ledger = self.ledger(&loaded.name)?;

@@ -275,6 +275,8 @@ async fn a_missing_group_or_connection_has_its_own_code() {
     );
 }
 
+mod schedule;
+
 mod sync {
     use rollcall_core::history::Trigger;
     use rollcall_core::ops::{SecretTarget, SyncObserver, SyncRequest};
@@ -282,7 +284,7 @@ mod sync {
 
     use super::*;
 
-    fn point_at_platform(host: &Host) {
+    pub(super) fn point_at_platform(host: &Host) {
         let info = host.sandbox.info();
         host.ws
             .set_target(
@@ -299,7 +301,7 @@ mod sync {
             .unwrap();
     }
 
-    async fn connected() -> Host {
+    pub(super) async fn connected() -> Host {
         let host = host().await;
         host.ws
             .save_connection("school", &host.connection(None))

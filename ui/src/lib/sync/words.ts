@@ -29,6 +29,7 @@ export const OUTCOME_WORDS: Record<RunOutcome, string> = {
   held: 'Switch-offs held back',
   stopped: 'Stopped',
   unfinished: 'Did not finish',
+  skipped: 'Skipped: another sync was running',
 };
 
 /** Per-person problem codes the engine sends, each as a sentence with what to do. */
