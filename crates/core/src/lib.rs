@@ -27,6 +27,7 @@ pub mod probe;
 pub mod profile;
 pub mod records;
 pub mod secret;
+mod sqlite_file;
 pub mod store;
 pub mod sync;
 pub mod targets;

@@ -190,7 +190,7 @@ impl Workspace {
     }
 
     pub(super) fn cache(&self, profile: &str) -> OpResult<Store> {
-        Store::for_profile(self.data_dir(), profile).map_err(cache_error)
+        Store::for_profile_at(self.data_dir(), profile, self.clock().now()).map_err(cache_error)
     }
 
     /// Groups whose name starts with `text` (or the one group a pasted ID or link names),
@@ -290,6 +290,8 @@ impl Workspace {
             preview.complete = false;
             preview.read_error = Some(error.to_string());
         }
+        let notices = cache.take_notices().map_err(cache_error)?;
+        preview.problems.splice(0..0, notices);
         Ok(preview)
     }
 
@@ -313,7 +315,11 @@ impl Workspace {
         if let Some(folder) = target.parent()
             && !folder.as_os_str().is_empty()
         {
-            std::fs::create_dir_all(folder).map_err(|error| {
+            let created = match to {
+                ExportTo::DataFolder => crate::data_dir::create_private_dir(folder),
+                ExportTo::File(_) => std::fs::create_dir_all(folder),
+            };
+            created.map_err(|error| {
                 OpError::new(
                     ErrorCode::Export,
                     format!(
@@ -323,15 +329,21 @@ impl Workspace {
                 )
             })?;
         }
-        std::fs::write(&target, preview.to_csv()).map_err(|error| {
-            OpError::new(
-                ErrorCode::Export,
-                format!(
-                    "Rollcall could not write {}: {error}. Pick a folder you can write to.",
-                    target.display()
-                ),
-            )
-        })?;
+        crate::data_dir::create_private_file(&target)
+            .and_then(|mut file| {
+                use std::io::Write;
+                file.write_all(preview.to_csv().as_bytes())?;
+                file.sync_all()
+            })
+            .map_err(|error| {
+                OpError::new(
+                    ErrorCode::Export,
+                    format!(
+                        "Rollcall could not write {}: {error}. Pick a folder you can write to.",
+                        target.display()
+                    ),
+                )
+            })?;
         Ok(ExportedFile {
             path: target.display().to_string(),
             people: preview.users.len(),
