@@ -4,10 +4,12 @@
 //! module is where the binary turns them into files, once, at start-up.
 
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use chrono::{Days, NaiveDate};
 use rollcall_core::data_dir::{DataDir, create_private_dir, keep_private_file};
-use tracing_appender::rolling::{RollingFileAppender, Rotation};
+use tracing_appender::rolling::{RollingFileAppender, RollingWriter, Rotation};
+use tracing_subscriber::fmt::writer::MakeWriter;
 
 /// How many days of log files are kept.
 pub const KEEP_DAYS: u64 = 30;
@@ -57,8 +59,40 @@ pub fn prune(folder: &Path, today: NaiveDate) -> std::io::Result<Vec<PathBuf>> {
     Ok(removed)
 }
 
+/// The daily files. Each day's file is created owner-only before the appender first opens
+/// it (it then appends to that file), so a file begun at midnight is private too.
+struct PrivateDailyFiles {
+    folder: PathBuf,
+    files: RollingFileAppender,
+    day: Mutex<Option<NaiveDate>>,
+}
+
+impl PrivateDailyFiles {
+    fn prepare(&self, today: NaiveDate) {
+        let mut day = self
+            .day
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if *day != Some(today) {
+            // A log file that cannot be made private is still written: losing the log
+            // would hide what happened, and the folder itself is owner-only.
+            let _ = keep_private_file(&self.folder.join(file_name(today)));
+            *day = Some(today);
+        }
+    }
+}
+
+impl<'a> MakeWriter<'a> for PrivateDailyFiles {
+    type Writer = RollingWriter<'a>;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self.prepare(chrono::Utc::now().date_naive());
+        self.files.make_writer()
+    }
+}
+
 /// The subscriber writing the engine's events to the daily files in `folder` (created
-/// owner-only; today's file too), after removing the files older than 30 days.
+/// owner-only, each file too), after removing the files older than 30 days.
 pub fn subscriber(
     folder: &Path,
     today: NaiveDate,
@@ -78,6 +112,11 @@ pub fn subscriber(
         .filename_suffix(SUFFIX)
         .build(folder)
         .map_err(|error| problem(&error))?;
+    let files = PrivateDailyFiles {
+        folder: folder.to_path_buf(),
+        files,
+        day: Mutex::new(Some(today)),
+    };
     Ok(tracing_subscriber::fmt()
         .with_writer(files)
         .with_ansi(false)
@@ -141,6 +180,28 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_new_day_begins_with_an_owner_only_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let folder = tempfile::tempdir().unwrap();
+        let files = PrivateDailyFiles {
+            folder: folder.path().to_path_buf(),
+            files: RollingFileAppender::builder()
+                .rotation(Rotation::DAILY)
+                .filename_prefix(PREFIX)
+                .filename_suffix(SUFFIX)
+                .build(folder.path())
+                .unwrap(),
+            day: Mutex::new(None),
+        };
+        let tomorrow = day("2999-01-02");
+        files.prepare(tomorrow);
+        let file = folder.path().join(file_name(tomorrow));
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{mode:o}");
     }
 
     /// Every file under `root`.
@@ -270,6 +331,12 @@ mod tests {
                 "{} holds the platform's token",
                 file.display()
             );
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&log).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "the log is owner-only: {mode:o}");
         }
         let text = std::fs::read_to_string(&log).unwrap();
         for expected in [
