@@ -22,6 +22,7 @@ const COMMANDS: &[&str] = &[
     "sync_now",
     "sync_history",
     "undo_run",
+    "open_log_folder",
 ];
 
 fn main() {

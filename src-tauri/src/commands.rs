@@ -22,6 +22,7 @@ use rollcall_sandbox::AppState;
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Emitter, Runtime, State};
 use tauri_plugin_dialog::DialogExt;
+use tauri_plugin_opener::OpenerExt;
 
 use crate::demo::DemoTenant;
 
@@ -90,6 +91,7 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         sync_now,
         sync_history,
         undo_run,
+        open_log_folder,
     ]
 }
 
@@ -263,6 +265,27 @@ pub async fn sync_now<R: Runtime>(
 #[tauri::command]
 pub fn sync_history(profile: String, ws: State<'_, Workspace>) -> Result<Vec<RunRecord>, OpError> {
     ws.history(&profile)
+}
+
+/// Opens the folder of the daily log files in the system's file manager.
+#[tauri::command]
+pub async fn open_log_folder<R: Runtime>(
+    app: AppHandle<R>,
+    ws: State<'_, Workspace>,
+) -> Result<(), OpError> {
+    let ws = ws.inner().clone();
+    let folder = off_main(move || ws.log_folder()).await?;
+    app.opener()
+        .open_path(folder.display().to_string(), None::<&str>)
+        .map_err(|error| {
+            OpError::new(
+                ErrorCode::DataFolder,
+                format!(
+                    "Rollcall could not open the log folder ({error}). Open {} in your file manager.",
+                    folder.display()
+                ),
+            )
+        })
 }
 
 /// Switches back on what run `run` switched off (or, with `dry_run`, says what it would).
