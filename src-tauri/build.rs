@@ -36,6 +36,7 @@ const COMMANDS: &[&str] = &[
     "export_report_csv",
     "find_people",
     "platform_account",
+    "open_log_folder",
 ];
 
 fn main() {

@@ -26,6 +26,7 @@ use rollcall_sandbox::AppState;
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Emitter, Runtime, State};
 use tauri_plugin_dialog::DialogExt;
+use tauri_plugin_opener::OpenerExt;
 
 use crate::demo::DemoTenant;
 
@@ -120,6 +121,7 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         export_report_csv,
         find_people,
         platform_account,
+        open_log_folder,
     ]
 }
 
@@ -297,6 +299,27 @@ pub async fn sync_history(
 ) -> Result<Vec<RunSummary>, OpError> {
     let ws = ws.inner().clone();
     off_main(move || ws.run_summaries(&profile)).await
+}
+
+/// Opens the folder of the daily log files in the system's file manager.
+#[tauri::command]
+pub async fn open_log_folder<R: Runtime>(
+    app: AppHandle<R>,
+    ws: State<'_, Workspace>,
+) -> Result<(), OpError> {
+    let ws = ws.inner().clone();
+    let folder = off_main(move || ws.log_folder()).await?;
+    app.opener()
+        .open_path(folder.display().to_string(), None::<&str>)
+        .map_err(|error| {
+            OpError::new(
+                ErrorCode::DataFolder,
+                format!(
+                    "Rollcall could not open the log folder ({error}). Open {} in your file manager.",
+                    folder.display()
+                ),
+            )
+        })
 }
 
 /// Switches back on what run `run` switched off (or, with `dry_run`, says what it would).

@@ -41,6 +41,7 @@ fn run(demo: bool, explicit_data_dir: Option<&Path>) -> Result<(), String> {
     let mode = if demo { Mode::Demo } else { Mode::Real };
     let data_dir = DataDir::resolve(explicit_data_dir, mode).map_err(|error| error.to_string())?;
     data_dir.ensure().map_err(|error| error.to_string())?;
+    rollcall_cli::logbook::install(&data_dir);
     require_display()?;
 
     let tenant = if demo {

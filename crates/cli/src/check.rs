@@ -103,7 +103,10 @@ mod tests {
     use std::sync::Arc;
 
     use rollcall_core::data_dir::{DataDir, Mode};
-    use rollcall_core::secret::{Keychain, MemoryKeychain, Secret, SecretKind, SecretStore};
+    use rollcall_core::profile::ProfileStore;
+    use rollcall_core::secret::{
+        Keychain, MemoryKeychain, Secret, SecretKind, SecretStore, store_for_profile,
+    };
     use rollcall_sandbox::{Dataset, Faults, Sandbox, SandboxOptions};
 
     use super::*;
@@ -264,10 +267,15 @@ mod tests {
         let running = start();
         let dir = TempDir::new();
         let keychain = Arc::new(MemoryKeychain::new());
+        let profiles = ProfileStore::new(&DataDir::at(dir.0.clone(), Mode::Real));
         for (name, secret) in import_profiles(&running, &dir, "") {
-            keychain
-                .store(&name, SecretKind::Graph, &Secret::new(secret))
-                .unwrap();
+            store_for_profile(
+                keychain.as_ref(),
+                &profiles.load(&name).unwrap(),
+                SecretKind::Graph,
+                &Secret::new(secret),
+            )
+            .unwrap();
         }
         let expected: [(&str, u8, &str); 9] = [
             ("healthy", 0, "secret_expiry_unknown"),

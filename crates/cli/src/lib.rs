@@ -1,6 +1,7 @@
 //! rollcall-cli owns the command line: it parses arguments, runs headless commands through
 //! rollcall-core (and the sandbox), and prints their output. It decides whether the shell
-//! should open a window instead, but never opens one itself.
+//! should open a window instead, but never opens one itself. It also keeps the daily log
+//! files ([`logbook`]) that the command line and the window both write.
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -14,6 +15,7 @@ use rollcall_core::ops::Workspace;
 use rollcall_core::secret::Keychain;
 
 mod check;
+pub mod logbook;
 mod output;
 mod preview;
 mod profile;
@@ -109,7 +111,10 @@ where
         },
         Some(Command::Sandbox(args)) => Invocation::Exit(sandbox::run(&args)),
         Some(command) => Invocation::Exit(match workspace(cli.data_dir.as_deref()) {
-            Ok(ws) => run_command(command, &ws),
+            Ok(ws) => {
+                logbook::install(ws.data_dir());
+                run_command(command, &ws)
+            }
             Err(status) => status,
         }),
     }

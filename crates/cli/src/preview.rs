@@ -128,7 +128,8 @@ mod tests {
 
     use rollcall_core::data_dir::{DataDir, Mode};
     use rollcall_core::ops::EXIT_USAGE;
-    use rollcall_core::secret::{MemoryKeychain, Secret, SecretKind, SecretStore};
+    use rollcall_core::profile::Profile;
+    use rollcall_core::secret::{MemoryKeychain, Secret, SecretKind, store_for_profile};
     use rollcall_sandbox::{AppState, Dataset, Sandbox, SandboxOptions};
 
     use super::*;
@@ -198,13 +199,13 @@ mod tests {
         )
         .unwrap();
         let secrets = Arc::new(MemoryKeychain::new());
-        secrets
-            .store(
-                "school",
-                SecretKind::Graph,
-                &Secret::new(app.secret.clone()),
-            )
-            .unwrap();
+        store_for_profile(
+            secrets.as_ref(),
+            &Profile::parse(&profile_text(&sandbox, &app.client_id, &include)).unwrap(),
+            SecretKind::Graph,
+            &Secret::new(app.secret.clone()),
+        )
+        .unwrap();
         let csv = data.path().join("people.csv");
         let args = PreviewArgs {
             name: "school".into(),

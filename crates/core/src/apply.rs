@@ -240,13 +240,19 @@ impl<'a> Run<'a> {
                 }
                 self.writes.fetch_add(1, Ordering::Relaxed);
                 match call.await {
-                    Ok(value) => Sent {
-                        outcome: Outcome::Done,
-                        detail: None,
-                        change: on_success(value),
-                        done: Done::Written,
-                    },
-                    Err(error) => self.failed(&error, user, on_not_found),
+                    Ok(value) => {
+                        tracing::info!(action = action.as_str(), user, "written");
+                        Sent {
+                            outcome: Outcome::Done,
+                            detail: None,
+                            change: on_success(value),
+                            done: Done::Written,
+                        }
+                    }
+                    Err(error) => {
+                        tracing::warn!(action = action.as_str(), user, result = %error_message(&error, user), "not written");
+                        self.failed(&error, user, on_not_found)
+                    }
                 }
             }),
         }

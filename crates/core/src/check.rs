@@ -19,7 +19,7 @@ use crate::network::{HttpSettings, http_client};
 use crate::permissions::{PermissionReport, READ_APPLICATIONS, roles_in_token};
 use crate::probe::run_probes;
 use crate::profile::Profile;
-use crate::secret::{Secret, SecretKind, SecretStore};
+use crate::secret::{Secret, SecretKind, SecretStore, SecretUseError};
 
 /// What the admin entered for one connection.
 #[derive(Debug, Clone)]
@@ -47,9 +47,16 @@ impl ConnectionInput {
         let cloud = profile
             .cloud()
             .map_err(|error| Diagnosis::unexpected_response(Service::SignIn, &error.to_string()))?;
-        let secret = secrets
-            .read(&profile.name, SecretKind::Graph)
-            .map_err(|error| Diagnosis::keychain_unavailable(error.to_string()))?;
+        let secret = crate::secret::read_for_profile(secrets, profile, SecretKind::Graph).map_err(
+            |error| match error {
+                SecretUseError::Keychain(error) => Diagnosis::keychain_unavailable(error.to_string()),
+                other => Diagnosis::secret_missing(
+                    other.to_string(),
+                    "Store the app's client secret Value again for this connection (in the connection settings, or with `rollcall secret set NAME graph`). To get one: in the Entra admin center, open App registrations → your Rollcall app → Certificates & secrets and create a new client secret.".replace("NAME", &profile.name),
+                    &cloud.links(Some(&profile.entra.client_id)),
+                ),
+            },
+        )?;
         Ok(ConnectionInput {
             cloud,
             tenant: profile.entra.tenant.clone(),

@@ -98,15 +98,78 @@ impl DataDir {
     }
 }
 
-/// Creates `path` (and its parents) if missing; on Unix the folder itself is made
-/// readable, writable and enterable by its owner only (0700), also when it already existed.
+/// Creates `path` (and its parents) if missing; on Unix every folder it creates, and the
+/// folder itself also when it already existed, is readable, writable and enterable by its
+/// owner only (0700).
 pub fn create_private_dir(path: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(path)?;
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))?;
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
     }
+    builder.create(path)?;
+    restrict(path, 0o700)
+}
+
+/// Opens `path` for writing, emptied, and created (or, when it already existed, made)
+/// readable and writable by its owner only (0600 on Unix). Every file Rollcall writes with
+/// personal data in it goes through here, [`keep_private_file`] or [`keep_private_database`].
+pub fn create_private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let file = private_options().truncate(true).open(path)?;
+    restrict(path, 0o600)?;
+    Ok(file)
+}
+
+/// Makes sure the SQLite database `path` exists without changing what it holds, and that it
+/// and its `-wal` and `-shm` files are readable and writable by their owner only (0600 on
+/// Unix). SQLite creates those two with the database's own permissions, so they stay private.
+pub fn keep_private_database(path: &Path) -> std::io::Result<()> {
+    keep_private_file(path)?;
+    for companion in database_companions(path) {
+        if companion.exists() {
+            keep_private_file(&companion)?;
+        }
+    }
+    Ok(())
+}
+
+/// Makes sure `path` exists without changing what it holds, readable and writable by its
+/// owner only (0600 on Unix): for a file another library goes on to fill (a log file).
+pub fn keep_private_file(path: &Path) -> std::io::Result<()> {
+    private_options().open(path)?;
+    restrict(path, 0o600)
+}
+
+/// The `-wal` and `-shm` files SQLite keeps beside the database `path`.
+pub fn database_companions(path: &Path) -> [PathBuf; 2] {
+    ["-wal", "-shm"].map(|suffix| {
+        let mut name = path.as_os_str().to_os_string();
+        name.push(suffix);
+        PathBuf::from(name)
+    })
+}
+
+fn private_options() -> std::fs::OpenOptions {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options
+}
+
+#[cfg(unix)]
+fn restrict(path: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+}
+
+#[cfg(not(unix))]
+fn restrict(_path: &Path, _mode: u32) -> std::io::Result<()> {
     Ok(())
 }
 
@@ -137,5 +200,41 @@ mod tests {
             let mode = std::fs::metadata(dir.path()).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o700, "{mode:o}");
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn private_files_and_folders_are_owner_only_even_when_they_existed() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        let base = tempfile::tempdir().unwrap();
+        let nested = base.path().join("a").join("b");
+        create_private_dir(&nested).unwrap();
+        assert_eq!(mode(&base.path().join("a")), 0o700, "a parent it created");
+        assert_eq!(mode(&nested), 0o700);
+
+        let open = nested.join("open.csv");
+        std::fs::write(&open, "old, longer text").unwrap();
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o644)).unwrap();
+        {
+            use std::io::Write;
+            let mut file = create_private_file(&open).unwrap();
+            file.write_all(b"new").unwrap();
+        }
+        assert_eq!(mode(&open), 0o600);
+        assert_eq!(std::fs::read_to_string(&open).unwrap(), "new");
+
+        let kept = nested.join("kept.sqlite3");
+        let [wal, _] = database_companions(&kept);
+        for file in [&kept, &wal] {
+            std::fs::write(file, "contents").unwrap();
+            std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o664)).unwrap();
+        }
+        keep_private_database(&kept).unwrap();
+        assert_eq!(mode(&kept), 0o600);
+        assert_eq!(mode(&wal), 0o600);
+        assert_eq!(std::fs::read_to_string(&kept).unwrap(), "contents");
+        keep_private_database(&nested.join("new.sqlite3")).unwrap();
+        assert_eq!(mode(&nested.join("new.sqlite3")), 0o600);
     }
 }

@@ -625,7 +625,7 @@ impl Diagnosis {
             format!(
                 "The secure (TLS) connection to {address} failed: {detail}. A proxy or security software may be intercepting the connection, or the computer's date may be wrong."
             ),
-            "Check the computer's date and time. If your network inspects secure traffic, ask your IT team to exempt this address.",
+            "Check the computer's date and time. If your network has a proxy that inspects secure traffic, ask your IT team either to exempt this address from inspection or to install the proxy's certificate in this computer's trusted certificates (Rollcall trusts the ones the system trusts), then try again.",
             None,
         )
     }
@@ -665,6 +665,18 @@ impl Diagnosis {
             format!(
                 "The connection \"{profile}\" writes to a SCIM service, but no token for it is stored in this computer's keychain."
             ),
+            TARGET_TOKEN_HOWTO.replace("NAME", profile),
+            None,
+        )
+    }
+
+    /// The stored token cannot be used for this connection; `cause` says why (it was entered
+    /// for another platform address).
+    pub fn target_token_not_usable(profile: &str, cause: impl Into<String>) -> Diagnosis {
+        Diagnosis::new(
+            DiagnosisCode::TargetTokenMissing,
+            "The learning platform's token must be entered again",
+            cause,
             TARGET_TOKEN_HOWTO.replace("NAME", profile),
             None,
         )

@@ -9,7 +9,7 @@ use crate::auth::EntraError;
 use crate::cloud::{Cloud, PortalLinks, host_of};
 use crate::credentials::TenantRef;
 use crate::diagnosis::{Diagnosis, Service};
-use crate::network::{server_failure, transport_failure};
+use crate::network::{TOKEN_BODY_LIMIT, read_body, server_failure, transport_failure};
 
 /// What discovery learned about a tenant.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,10 +54,9 @@ pub async fn discover(
         .await
         .map_err(|error| transport_failure(&error, Service::SignIn, &cloud.login_host()))?;
     let status = response.status().as_u16();
-    let body = response
-        .bytes()
+    let body = read_body(response, TOKEN_BODY_LIMIT)
         .await
-        .map_err(|error| transport_failure(&error, Service::SignIn, &cloud.login_host()))?;
+        .map_err(|error| Diagnosis::unexpected_response(Service::SignIn, &error.to_string()))?;
     if status >= 500 {
         return Err(server_failure(status, Service::SignIn, &cloud.login_host()));
     }

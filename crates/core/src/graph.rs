@@ -425,9 +425,9 @@ impl GraphClient {
         clock: Arc<dyn Clock>,
     ) -> Result<GraphClient, String> {
         let cloud = profile.cloud().map_err(|error| error.to_string())?;
-        let secret = secrets
-            .read(&profile.name, crate::secret::SecretKind::Graph)
-            .map_err(|error| error.to_string())?
+        let secret =
+            crate::secret::read_for_profile(secrets, profile, crate::secret::SecretKind::Graph)
+                .map_err(|error| error.to_string())?
             .ok_or_else(|| {
                 format!(
                     "No client secret is stored for \"{}\". Store it with `rollcall secret set {} graph`.",

@@ -82,6 +82,10 @@ pub enum LedgerError {
     )]
     Open { path: PathBuf, detail: String },
     #[error(
+        "The ledger {path} (the list of accounts this connection owns) is damaged ({detail}), so Rollcall will not sync with it and has changed nothing. Close Rollcall and put back this file from a backup, then sync again. Do not delete it: without it Rollcall no longer knows which accounts are its own."
+    )]
+    Damaged { path: PathBuf, detail: String },
+    #[error(
         "The ledger {path} was written by a newer Rollcall (schema {found}, this one knows {SCHEMA_VERSION}). Update Rollcall."
     )]
     TooNew { path: PathBuf, found: i64 },
@@ -221,30 +225,21 @@ impl Ledger {
         Ledger::open(&Ledger::path_for(data_dir, profile))
     }
 
-    /// Opens (creating if needed) a ledger file and brings its schema up to date.
+    /// Opens (creating if needed) a ledger file, owner-only, and brings its schema up to date.
+    /// A damaged file is refused ([`LedgerError::Damaged`]), never replaced: it owns accounts.
     pub fn open(path: &Path) -> Result<Ledger, LedgerError> {
-        if let Some(folder) = path.parent() {
-            std::fs::create_dir_all(folder).map_err(|source| LedgerError::Folder {
-                path: folder.to_path_buf(),
-                source,
-            })?;
-        }
-        let open_error = |error: rusqlite::Error| LedgerError::Open {
-            path: path.to_path_buf(),
-            detail: error.to_string(),
-        };
-        let mut connection = Connection::open(path).map_err(open_error)?;
-        connection
-            .busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(open_error)?;
-        connection
-            .pragma_update(None, "journal_mode", "WAL")
-            .map_err(open_error)?;
-        // With WAL, NORMAL keeps every committed intent and outcome when the process is
-        // killed; only a power cut may lose the last few, which the journal then resolves.
-        connection
-            .pragma_update(None, "synchronous", "NORMAL")
-            .map_err(open_error)?;
+        use crate::sqlite_file::OpenFailure;
+        let mut connection = crate::sqlite_file::open(path).map_err(|failure| match failure {
+            OpenFailure::Disk { path, source } => LedgerError::Folder { path, source },
+            OpenFailure::Damaged { detail } => LedgerError::Damaged {
+                path: path.to_path_buf(),
+                detail,
+            },
+            OpenFailure::Sql(error) => LedgerError::Open {
+                path: path.to_path_buf(),
+                detail: error.to_string(),
+            },
+        })?;
         migrate(&mut connection, path)?;
         Ok(Ledger {
             connection: Mutex::new(connection),

@@ -29,6 +29,7 @@ pub mod profile;
 pub mod records;
 pub mod schedule;
 pub mod secret;
+mod sqlite_file;
 pub mod store;
 pub mod sync;
 pub mod targets;

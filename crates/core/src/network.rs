@@ -1,4 +1,5 @@
-//! The HTTP client the connection doctor uses (timeout injected, no redirects, rustls) and
+//! The HTTP client the connection doctor uses (timeout injected, no redirects, rustls
+//! trusting both the bundled web roots and the system's certificates) and
 //! the translation of transport failures (refused, dropped, timed out, TLS) into diagnoses.
 
 use std::time::Duration;

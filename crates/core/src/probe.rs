@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::auth::AccessToken;
 use crate::cloud::PortalLinks;
 use crate::diagnosis::{Diagnosis, Service};
-use crate::network::{server_failure, transport_failure};
+use crate::network::{REPLY_BODY_LIMIT, read_body, server_failure, transport_failure};
 use crate::permissions::{READ_GROUP_MEMBERS, READ_USERS};
 
 /// An answer from Graph that is not a success.
@@ -44,7 +44,9 @@ pub(crate) async fn graph_get(
         .get("retry-after")
         .and_then(|value| value.to_str().ok())
         .map(str::to_string);
-    let body = response.bytes().await.map_err(GraphFailure::Transport)?;
+    let body = read_body(response, REPLY_BODY_LIMIT)
+        .await
+        .map_err(|error| GraphFailure::Unreadable(error.to_string()))?;
     if (200..300).contains(&status) {
         return serde_json::from_slice(&body)
             .map_err(|error| GraphFailure::Unreadable(error.to_string()));

@@ -695,10 +695,16 @@ impl ProfileStore {
             }
         })?;
         let partial = self.folder.join(format!(".{}.toml.partial", profile.name));
-        std::fs::write(&partial, text).map_err(|source| ProfileError::Write {
-            path: partial.clone(),
-            source,
-        })?;
+        crate::data_dir::create_private_file(&partial)
+            .and_then(|mut file| {
+                use std::io::Write;
+                file.write_all(text.as_bytes())?;
+                file.sync_all()
+            })
+            .map_err(|source| ProfileError::Write {
+                path: partial.clone(),
+                source,
+            })?;
         std::fs::rename(&partial, &path).map_err(|source| ProfileError::Write {
             path: path.clone(),
             source,

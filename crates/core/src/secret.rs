@@ -1,21 +1,30 @@
-//! Secrets: the one [`Secret`] type (never serialized, printed as `<redacted>`) and where
-//! secrets are kept, which is only the operating system's keychain ([`Keychain`]). Entries are
-//! keyed by profile name and kind. [`MemoryKeychain`] stands in for the keychain in tests.
+//! Secrets: the one [`Secret`] type (never serialized, printed as `<redacted>`, wiped from
+//! memory when dropped) and where secrets are kept, which is only the operating system's
+//! keychain ([`Keychain`]). Entries are keyed by profile name and kind. Each secret is stored
+//! bound to what it was entered for ([`EnteredFor`]: the sign-in address, Graph address,
+//! tenant and client ID; the platform's address for its token), so a profile that now points
+//! elsewhere cannot use it ([`read_for_profile`]). [`MemoryKeychain`] stands in for the
+//! keychain in tests.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Mutex;
 
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+use crate::profile::Profile;
+
 /// A secret value (a client secret or a learning platform's token). It has no `Serialize`
-/// implementation, prints as `<redacted>`, and gives its value only through [`Secret::expose`].
+/// implementation, prints as `<redacted>`, gives its value only through [`Secret::expose`],
+/// and overwrites its memory with zeros when dropped (every clone too).
 #[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+pub struct Secret(Zeroizing<String>);
 
 impl Secret {
     /// Wraps a value.
     pub fn new(value: impl Into<String>) -> Secret {
-        Secret(value.into())
+        Secret(Zeroizing::new(value.into()))
     }
 
     /// The value itself: call this only at the moment it is sent to the service that needs it.
@@ -23,6 +32,15 @@ impl Secret {
         &self.0
     }
 }
+
+impl Zeroize for Secret {
+    fn zeroize(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+/// The value is held in [`Zeroizing`], which wipes it on drop.
+impl ZeroizeOnDrop for Secret {}
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -71,6 +89,164 @@ impl FromStr for SecretKind {
                 "\"{other}\" is not a kind of secret. Use graph (the Entra client secret) or target (the learning platform's token)."
             )),
         }
+    }
+}
+
+/// What a secret was entered for. The Entra client secret: the sign-in and Graph addresses
+/// (scheme, host and port), the tenant and the client ID; the platform's token: the
+/// platform's base address. Kept beside the secret in its keychain entry, never in a profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnteredFor(String);
+
+impl EnteredFor {
+    /// The Entra client secret of an app in a tenant, signing in at `authority_url` and
+    /// reading from `graph_url`.
+    pub fn sign_in(authority_url: &str, graph_url: &str, tenant: &str, client_id: &str) -> Self {
+        EnteredFor(format!(
+            "sign-in {} graph {} tenant {} app {}",
+            origin(authority_url),
+            origin(graph_url),
+            tenant.trim().to_ascii_lowercase(),
+            client_id.trim().to_ascii_lowercase()
+        ))
+    }
+
+    /// The token of the platform at `base_url`.
+    pub fn platform(base_url: &str) -> EnteredFor {
+        let trimmed = base_url.trim();
+        let address = url::Url::parse(trimmed).map_or_else(
+            |_| trimmed.to_ascii_lowercase(),
+            |url| url.as_str().trim_end_matches('/').to_string(),
+        );
+        EnteredFor(format!("platform {address}"))
+    }
+
+    /// What `profile`'s secret of `kind` must have been entered for; `Err` says what the
+    /// profile lacks.
+    pub fn of(profile: &Profile, kind: SecretKind) -> Result<EnteredFor, String> {
+        match kind {
+            SecretKind::Graph => {
+                let cloud = profile.cloud().map_err(|error| error.to_string())?;
+                Ok(EnteredFor::sign_in(
+                    &cloud.authority_url(),
+                    &cloud.graph_url(),
+                    &profile.entra.tenant,
+                    &profile.entra.client_id,
+                ))
+            }
+            SecretKind::Target => profile
+                .target
+                .as_ref()
+                .and_then(|target| target.url.as_deref())
+                .map(EnteredFor::platform)
+                .ok_or_else(|| {
+                    format!(
+                        "\"{}\" has no learning platform address yet. Set its SCIM address first, then store the token for it.",
+                        profile.name
+                    )
+                }),
+        }
+    }
+}
+
+/// `scheme://host:port` of an address, so that only where it goes counts.
+fn origin(address: &str) -> String {
+    let trimmed = address.trim();
+    match url::Url::parse(trimmed) {
+        Ok(url) => format!(
+            "{}://{}:{}",
+            url.scheme(),
+            url.host_str().unwrap_or_default(),
+            url.port_or_known_default().unwrap_or_default()
+        ),
+        Err(_) => trimmed.to_ascii_lowercase(),
+    }
+}
+
+/// A keychain entry: the secret and what it was entered for.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Bound<T> {
+    entered_for: T,
+    value: T,
+}
+
+/// Why a stored secret cannot be used for a profile.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretUseError {
+    #[error(transparent)]
+    Keychain(#[from] KeychainError),
+    #[error(
+        "The client secret was entered for another tenant or app; enter it again. (The connection \"{profile}\" now signs in somewhere else than when its secret was stored, so Rollcall did not send it. Enter the secret in the connection's settings, or with `rollcall secret set {profile} graph`.)"
+    )]
+    SignInChanged { profile: String },
+    #[error(
+        "The learning platform's token was entered for another address; enter it again. (The connection \"{profile}\" now writes to another platform address than when its token was stored, so Rollcall did not send it. Enter the token in the connection's settings, or with `rollcall secret set {profile} target`.)"
+    )]
+    PlatformChanged { profile: String },
+    #[error("{0}")]
+    Unknown(String),
+}
+
+/// Stores `secret` as `profile`'s secret of `kind`, bound to what it was entered for.
+pub fn store_entered_for(
+    store: &dyn SecretStore,
+    profile: &str,
+    kind: SecretKind,
+    secret: &Secret,
+    entered_for: &EnteredFor,
+) -> Result<(), KeychainError> {
+    let entry = serde_json::to_string(&Bound {
+        entered_for: entered_for.0.as_str(),
+        value: secret.expose(),
+    })
+    .map_err(|error| KeychainError::Rejected {
+        detail: error.to_string(),
+    })?;
+    store.store(profile, kind, &Secret::new(entry))
+}
+
+/// Stores `secret` as `profile`'s secret of `kind`, bound to what the profile names now.
+pub fn store_for_profile(
+    store: &dyn SecretStore,
+    profile: &Profile,
+    kind: SecretKind,
+    secret: &Secret,
+) -> Result<(), SecretUseError> {
+    let entered_for = EnteredFor::of(profile, kind).map_err(SecretUseError::Unknown)?;
+    Ok(store_entered_for(
+        store,
+        &profile.name,
+        kind,
+        secret,
+        &entered_for,
+    )?)
+}
+
+/// `profile`'s secret of `kind`, ready to send: `None` when none is stored, an error when it
+/// was entered for something other than what the profile names now (nothing is sent then).
+pub fn read_for_profile(
+    store: &dyn SecretStore,
+    profile: &Profile,
+    kind: SecretKind,
+) -> Result<Option<Secret>, SecretUseError> {
+    let Some(entry) = store.read(&profile.name, kind)? else {
+        return Ok(None);
+    };
+    let changed = || match kind {
+        SecretKind::Graph => SecretUseError::SignInChanged {
+            profile: profile.name.clone(),
+        },
+        SecretKind::Target => SecretUseError::PlatformChanged {
+            profile: profile.name.clone(),
+        },
+    };
+    let wanted = EnteredFor::of(profile, kind).map_err(SecretUseError::Unknown)?;
+    let bound: Bound<String> = serde_json::from_str(entry.expose()).map_err(|_| changed())?;
+    let value = Secret::new(bound.value);
+    if bound.entered_for == wanted.0 {
+        Ok(Some(value))
+    } else {
+        Err(changed())
     }
 }
 
@@ -242,6 +418,21 @@ mod tests {
         assert_eq!(format!("{secret:?}"), "<redacted>");
         assert_eq!(format!("{:?}", Some(&secret)), "Some(<redacted>)");
         assert_eq!(secret.expose(), "abc8Q~very-secret-value");
+    }
+
+    #[test]
+    fn a_secret_wipes_its_value() {
+        fn wiped_on_drop<T: ZeroizeOnDrop>(_: &T) {}
+        let mut secret = Secret::new("abc8Q~very-secret-value");
+        wiped_on_drop(&secret);
+        let copy = secret.clone();
+        secret.zeroize();
+        assert_eq!(secret.expose(), "", "the value is gone");
+        assert_eq!(
+            copy.expose(),
+            "abc8Q~very-secret-value",
+            "a clone is its own"
+        );
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub use crate::records::ReadProblem;
 use crate::records::{DirectorySnapshot, GroupRecord, Member, MemberKind, UserDetails, UserRecord};
 
 /// The schema this code writes; older files are migrated up to it on open.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 const MIGRATIONS: &[&str] = &[
     // 1: the snapshot, delta links and read status.
@@ -72,6 +72,11 @@ const MIGRATIONS: &[&str] = &[
     );",
     // 3: the further properties a sync maps, as one JSON object per person.
     "ALTER TABLE users ADD COLUMN details TEXT NOT NULL DEFAULT '{}';",
+    // 4: notices for the next preview or sync (a damaged cache set aside).
+    "CREATE TABLE notices (
+        code TEXT PRIMARY KEY,
+        message TEXT NOT NULL
+    );",
 ];
 
 /// Why the cache could not be used.
@@ -120,7 +125,7 @@ pub enum ReadKind {
 }
 
 impl ReadKind {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ReadKind::Full => "full",
             ReadKind::Delta => "delta",
@@ -193,6 +198,51 @@ impl std::fmt::Debug for Store {
     }
 }
 
+fn open_failure(path: &Path, failure: crate::sqlite_file::OpenFailure) -> StoreError {
+    use crate::sqlite_file::OpenFailure;
+    match failure {
+        OpenFailure::Disk { path, source } => StoreError::Folder { path, source },
+        OpenFailure::Damaged { detail } => StoreError::Open {
+            path: path.to_path_buf(),
+            detail: format!("it is damaged ({detail})"),
+        },
+        OpenFailure::Sql(error) => StoreError::Open {
+            path: path.to_path_buf(),
+            detail: error.to_string(),
+        },
+    }
+}
+
+fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+    crate::sqlite_file::open(path).map_err(|failure| open_failure(path, failure))
+}
+
+/// Renames the damaged cache `path` (and its `-wal` and `-shm` files) to
+/// `<name>.damaged-<UTC time>`, numbered when that name is taken; returns the new name.
+fn set_aside(path: &Path, now: DateTime<Utc>) -> std::io::Result<PathBuf> {
+    let stamp = now.format("%Y%m%dT%H%M%SZ").to_string();
+    let named = |suffix: &str| {
+        let mut name = path.as_os_str().to_os_string();
+        name.push(format!(".damaged-{stamp}{suffix}"));
+        PathBuf::from(name)
+    };
+    let mut kept = named("");
+    let mut number = 1;
+    while kept.exists() {
+        number += 1;
+        kept = named(&format!("-{number}"));
+    }
+    let companions = crate::data_dir::database_companions(path);
+    let kept_companions = crate::data_dir::database_companions(&kept);
+    std::fs::rename(path, &kept)?;
+    for (companion, kept_companion) in companions.iter().zip(kept_companions.iter()) {
+        if companion.exists() {
+            std::fs::rename(companion, kept_companion)?;
+        }
+    }
+    Ok(kept)
+}
+
 fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
@@ -206,39 +256,89 @@ impl Store {
             .join(format!("{profile}.sqlite3"))
     }
 
-    /// Opens (creating if needed) the cache of a profile.
+    /// Opens (creating if needed) the cache of a profile. See [`Store::open_at`].
     pub fn for_profile(data_dir: &DataDir, profile: &str) -> Result<Store, StoreError> {
         Store::open(&Store::path_for(data_dir, profile))
     }
 
-    /// Opens (creating if needed) a cache file and brings its schema up to date.
+    /// Opens the cache of a profile, setting a damaged one aside as of `now`.
+    pub fn for_profile_at(
+        data_dir: &DataDir,
+        profile: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Store, StoreError> {
+        Store::open_at(&Store::path_for(data_dir, profile), now)
+    }
+
+    /// Opens (creating if needed) a cache file as of the system clock. See [`Store::open_at`].
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        if let Some(folder) = path.parent() {
-            crate::data_dir::create_private_dir(folder).map_err(|source| StoreError::Folder {
-                path: folder.to_path_buf(),
-                source,
-            })?;
-        }
-        let open_error = |error: rusqlite::Error| StoreError::Open {
-            path: path.to_path_buf(),
-            detail: error.to_string(),
+        Store::open_at(path, Utc::now())
+    }
+
+    /// Opens (creating if needed) a cache file, owner-only, and brings its schema up to
+    /// date. A file that is damaged (or not a database at all) is set aside, renamed
+    /// `<name>.damaged-<UTC time>` with its `-wal` and `-shm` files, and an empty cache takes
+    /// its place, holding a notice for the next preview or sync ([`Store::take_notices`]).
+    /// The cache can always be read again from Entra, so nothing is lost but time.
+    pub fn open_at(path: &Path, now: DateTime<Utc>) -> Result<Store, StoreError> {
+        let connection = match crate::sqlite_file::open(path) {
+            Ok(connection) => connection,
+            Err(crate::sqlite_file::OpenFailure::Damaged { .. }) => {
+                let kept = set_aside(path, now).map_err(|error| StoreError::Open {
+                    path: path.to_path_buf(),
+                    detail: format!(
+                        "it is damaged and could not be set aside ({error}). Close Rollcall, move the file elsewhere, and read the directory again"
+                    ),
+                })?;
+                let mut store = Store::from_connection(path, open_connection(path)?)?;
+                store.record_set_aside(&kept)?;
+                return Ok(store);
+            }
+            Err(failure) => return Err(open_failure(path, failure)),
         };
-        let connection = Connection::open(path).map_err(open_error)?;
-        connection
-            .busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(open_error)?;
-        connection
-            .pragma_update(None, "journal_mode", "WAL")
-            .map_err(open_error)?;
-        connection
-            .pragma_update(None, "synchronous", "NORMAL")
-            .map_err(open_error)?;
+        Store::from_connection(path, connection)
+    }
+
+    fn from_connection(path: &Path, connection: Connection) -> Result<Store, StoreError> {
         let mut store = Store {
             connection,
             path: path.to_path_buf(),
         };
         store.migrate()?;
         Ok(store)
+    }
+
+    fn record_set_aside(&mut self, kept: &Path) -> Result<(), StoreError> {
+        tracing::warn!(kept = %kept.display(), "the cache was damaged; it was set aside and starts empty");
+        let name = kept
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        self.connection.execute(
+            "INSERT OR REPLACE INTO notices (code, message) VALUES ('cache_set_aside', ?1)",
+            params![format!(
+                "The saved copy of your directory was damaged, so Rollcall set it aside and read everything again. The damaged copy is kept beside the new one as {name}; you may delete it."
+            )],
+        )?;
+        Ok(())
+    }
+
+    /// The notices waiting for the next preview or sync (a damaged cache set aside), which
+    /// are forgotten once taken.
+    pub fn take_notices(&self) -> Result<Vec<ReadProblem>, StoreError> {
+        let mut statement = self
+            .connection
+            .prepare("SELECT code, message FROM notices ORDER BY code")?;
+        let notices = statement
+            .query_map([], |row| {
+                Ok(ReadProblem {
+                    code: row.get(0)?,
+                    message: row.get(1)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        self.connection.execute("DELETE FROM notices", [])?;
+        Ok(notices)
     }
 
     pub fn path(&self) -> &Path {

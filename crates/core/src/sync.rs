@@ -294,6 +294,7 @@ pub async fn run(
     let started = clock.now();
     let scope = GroupScope::from_settings(&profile.scope)?;
     let run = ledger.begin_run(options.trigger, options.dry_run, started)?;
+    tracing::info!(profile = %profile.name, run, dry_run = options.dry_run, trigger = ?options.trigger, "sync started");
     let progress = context.progress;
     progress(&SyncProgress {
         phase: Phase::Resolving,
@@ -441,6 +442,10 @@ pub async fn run(
         safety: &profile.safety,
         force: options.force_deactivations,
     });
+    tracing::info!(run, plan = ?planned, unchanged = plan.unchanged, errors = errors.len(), "sync planned");
+    for hold in &blocked {
+        tracing::warn!(run, code = %hold.code, accounts = hold.accounts, "deactivations held: {}", hold.message);
+    }
     // The plan holds what it needs; the mapped people, the owned rows and the platform's
     // accounts are let go before the writes begin.
     drop(in_scope);
@@ -547,6 +552,7 @@ pub async fn run(
             })
             .collect();
     }
+    tracing::info!(run, written = ?applied.counts, errors = applied.errors.len(), stopped = applied.stopped.as_deref().unwrap_or(""), "sync applied");
     Ok(finish(
         ledger,
         clock,

@@ -97,6 +97,12 @@ pub async fn refresh_with(
     };
     client.expect_requests(store.read_cost(kind, &key)?);
     store.begin_read(kind, clock.now())?;
+    tracing::info!(
+        kind = kind.as_str(),
+        include_groups = scope.include.len(),
+        exclude_groups = scope.exclude.len(),
+        "directory read started"
+    );
     let outcome = run_refresh(
         client,
         store,
@@ -116,6 +122,18 @@ pub async fn refresh_with(
                 store.fail_read(message, stats.requests, clock.now())?;
             }
             let users = store.structure().map(|s| s.users.len()).unwrap_or(0);
+            tracing::info!(
+                kind = kind.as_str(),
+                fell_back_to_full = fell_back,
+                people = users,
+                requests = stats.requests,
+                retries = stats.retries,
+                problems = problems.len(),
+                complete = incomplete.is_none(),
+                incomplete = incomplete.as_deref().unwrap_or(""),
+                elapsed_ms = started.elapsed().as_millis(),
+                "directory read finished"
+            );
             Ok(RefreshReport {
                 kind,
                 fell_back_to_full: fell_back,
@@ -130,6 +148,12 @@ pub async fn refresh_with(
         }
         Err(error) => {
             let _ = store.fail_read(&error.to_string(), stats.requests, clock.now());
+            tracing::warn!(
+                kind = kind.as_str(),
+                requests = stats.requests,
+                incomplete = %error,
+                "directory read did not finish; the previous snapshot is kept"
+            );
             Err(error)
         }
     }

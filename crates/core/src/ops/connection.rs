@@ -294,6 +294,8 @@ impl Workspace {
         report
             .diagnoses
             .sort_by_key(|diagnosis| std::cmp::Reverse(diagnosis.severity));
+        let findings: Vec<&str> = report.diagnoses.iter().map(|d| d.code.as_str()).collect();
+        tracing::info!(profile = %profile.name, ok = report.ok, ?findings, "connection checked");
         Ok(report)
     }
 
@@ -332,9 +334,11 @@ impl Workspace {
             .secrets
             .read(&profile.name, SecretKind::Graph)
             .map_err(keychain_error)?;
-        self.secrets
-            .store(&profile.name, SecretKind::Graph, &secret)
-            .map_err(keychain_error)?;
+        crate::secret::store_for_profile(self.secrets(), &profile, SecretKind::Graph, &secret)
+            .map_err(|error| match error {
+                crate::secret::SecretUseError::Keychain(error) => keychain_error(error),
+                other => OpError::new(ErrorCode::ProfileInvalid, other.to_string()),
+            })?;
         let saved = self
             .data_dir
             .ensure()
@@ -376,7 +380,7 @@ mod tests {
 
     use super::*;
     use crate::data_dir::{DataDir, Mode};
-    use crate::secret::{MemoryKeychain, SecretStore};
+    use crate::secret::{MemoryKeychain, SecretStore, read_for_profile};
 
     fn workspace(folder: &std::path::Path) -> (Workspace, Arc<MemoryKeychain>) {
         let secrets = Arc::new(MemoryKeychain::new());
@@ -548,11 +552,14 @@ mod tests {
         );
         assert_eq!(Profile::parse(&text).unwrap().cloud().unwrap(), cloud);
         assert_eq!(
-            secrets
-                .read("lab", SecretKind::Graph)
-                .unwrap()
-                .unwrap()
-                .expose(),
+            read_for_profile(
+                secrets.as_ref(),
+                &ws.profile("lab").unwrap(),
+                SecretKind::Graph
+            )
+            .unwrap()
+            .unwrap()
+            .expose(),
             "abc~DEF.ghi_JKL-mno0123456789",
             "the secret is in the keychain"
         );
@@ -591,6 +598,11 @@ mod tests {
         let error = ws.save_connection("contoso", &second).unwrap_err();
         assert_eq!(error.code, ErrorCode::ProfileWrite);
         let kept = secrets.read("contoso", SecretKind::Graph).unwrap().unwrap();
-        assert_eq!(kept.expose(), "abc8Q~firstSecretValueThatWorks0000000000");
+        assert!(
+            kept.expose()
+                .contains("abc8Q~firstSecretValueThatWorks0000000000"),
+            "the first secret is still stored"
+        );
+        assert!(!kept.expose().contains("secondSecretValue"));
     }
 }

@@ -279,7 +279,7 @@ impl Workspace {
             .path()
             .join("exports")
             .join(format!("{profile}-run-{run}-{stamp}.csv"));
-        super::reading::write_export(&path, &report_csv(&people, &errors))?;
+        super::reading::write_export(&path, &report_csv(&people, &errors), true)?;
         Ok(ExportedFile {
             path: path.display().to_string(),
             people: people.len(),

@@ -176,6 +176,22 @@ impl Workspace {
         ProfileStore::new(&self.data_dir)
     }
 
+    /// The folder of the daily log files (created, owner-only, when missing), for a host to
+    /// open for the admin or for support.
+    pub fn log_folder(&self) -> OpResult<std::path::PathBuf> {
+        let folder = self.data_dir.logs();
+        crate::data_dir::create_private_dir(&folder).map_err(|error| {
+            OpError::new(
+                ErrorCode::DataFolder,
+                format!(
+                    "Rollcall could not create its log folder {}: {error}. Check that the data folder is writable.",
+                    folder.display()
+                ),
+            )
+        })?;
+        Ok(folder)
+    }
+
     /// Loads a saved connection by name.
     pub fn profile(&self, name: &str) -> OpResult<Profile> {
         self.profiles().load(name).map_err(profile_error)

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::{ErrorCode, OpError, OpResult, Workspace, profile_error};
 use crate::credentials::parse_secret;
 use crate::profile::{CloudKey, Profile};
-use crate::secret::{Secret, SecretKind};
+use crate::secret::{Secret, SecretKind, SecretUseError, store_for_profile};
 
 /// One saved connection as a list shows it; `error` when its file cannot be read.
 #[derive(Debug, Serialize)]
@@ -45,9 +45,10 @@ impl Workspace {
 
     /// Checks a profile file and adds it to the data folder under its name, replacing one of
     /// the same name only when `replace` is set. The imported profile always starts disabled.
-    /// A stored secret is kept only when the profile it was entered for stays the same
-    /// (cloud, sign-in address, tenant and client ID; for the platform's token, its
-    /// address); otherwise it is removed, so a shared file can never send it elsewhere.
+    /// A stored secret stays bound to what it was entered for (sign-in and Graph addresses,
+    /// tenant and client ID; for the platform's token, its address): when the imported file
+    /// names something else, the secret is not used until it is entered again, and the check
+    /// and the sync say so. A shared file can never send it elsewhere.
     pub fn import_profile_with(&self, file: &Path, replace: bool) -> OpResult<Profile> {
         let refused = |error: OpError| {
             OpError::new(
@@ -73,40 +74,11 @@ impl Workspace {
             return Err(OpError::new(
                 ErrorCode::ProfileInvalid,
                 format!(
-                    "{} was not imported: a profile named \"{}\" exists already. Import it with --replace to replace it (its stored secrets are kept only if it signs in to the same place), or rename the profile in the file.",
+                    "{} was not imported: a profile named \"{}\" exists already. Import it with --replace to replace it (its stored secrets are used only where it signs in to the same place), or rename the profile in the file.",
                     file.display(),
                     profile.name
                 ),
             ));
-        }
-        let same_sign_in = previous.as_ref().is_some_and(|old| {
-            old.entra.cloud == profile.entra.cloud
-                && old.entra.tenant == profile.entra.tenant
-                && old.entra.client_id == profile.entra.client_id
-                && old.entra.authority_url == profile.entra.authority_url
-                && old.entra.graph_url == profile.entra.graph_url
-        });
-        let target_url = |p: &Profile| p.target.as_ref().and_then(|t| t.url.clone());
-        let same_target = previous
-            .as_ref()
-            .is_some_and(|old| target_url(old) == target_url(&profile));
-        let forget = |kind: SecretKind| {
-            self.secrets.delete(&profile.name, kind).map_err(|error| {
-                OpError::new(
-                    ErrorCode::Keychain,
-                    format!(
-                        "{} was not imported: the secret stored for \"{}\" was entered for another connection and could not be removed. {error}",
-                        file.display(),
-                        profile.name
-                    ),
-                )
-            })
-        };
-        if !same_sign_in {
-            forget(SecretKind::Graph)?;
-        }
-        if !same_target {
-            forget(SecretKind::Target)?;
         }
         store
             .save(&profile)
@@ -144,8 +116,9 @@ impl Workspace {
 
     /// Stores a profile's secret in the keychain. The Entra secret is checked as the wizard
     /// checks it (so the Secret ID is refused); a token only for being there.
+    /// The secret is bound to what the profile names now (see [`crate::secret::EnteredFor`]).
     pub fn store_secret(&self, name: &str, which: SecretTarget, value: &str) -> OpResult<()> {
-        self.profile(name)?;
+        let profile = self.profile(name)?;
         let (kind, secret) = match which {
             SecretTarget::Graph => (
                 SecretKind::Graph,
@@ -166,8 +139,17 @@ impl Workspace {
                 (SecretKind::Target, Secret::new(token))
             }
         };
-        self.secrets.store(name, kind, &secret).map_err(|error| {
-            OpError::new(ErrorCode::Keychain, format!("Nothing was stored. {error}"))
+        store_for_profile(self.secrets(), &profile, kind, &secret).map_err(|error| match error {
+            SecretUseError::Keychain(error) => {
+                OpError::new(ErrorCode::Keychain, format!("Nothing was stored. {error}"))
+            }
+            other => OpError::new(
+                match kind {
+                    SecretKind::Graph => ErrorCode::ProfileInvalid,
+                    SecretKind::Target => ErrorCode::NoTarget,
+                },
+                format!("Nothing was stored. {other}"),
+            ),
         })
     }
 }
@@ -178,7 +160,7 @@ mod tests {
 
     use super::*;
     use crate::data_dir::{DataDir, Mode};
-    use crate::secret::{MemoryKeychain, SecretStore};
+    use crate::secret::MemoryKeychain;
 
     const SHARED: &str = r#"name = "contoso"
 enabled = true
@@ -192,7 +174,8 @@ graph_url = "http://127.0.0.1:8400"
 "#;
 
     #[test]
-    fn import_starts_disabled_refuses_to_replace_and_drops_a_secret_meant_elsewhere() {
+    fn import_starts_disabled_refuses_to_replace_and_never_uses_a_secret_meant_elsewhere() {
+        use crate::secret::{SecretUseError, read_for_profile};
         let folder = tempfile::tempdir().unwrap();
         let secrets = Arc::new(MemoryKeychain::new());
         let ws = Workspace::new(
@@ -203,41 +186,50 @@ graph_url = "http://127.0.0.1:8400"
         std::fs::write(&file, SHARED).unwrap();
         let first = ws.import_profile(&file).unwrap();
         assert!(!first.enabled, "an imported profile starts disabled");
-        let secret = Secret::new("abc~DEF.ghi_JKL-mno0123456789");
-        secrets
-            .store("contoso", SecretKind::Graph, &secret)
+        let value = "abc~DEF.ghi_JKL-mno0123456789";
+        ws.store_secret("contoso", SecretTarget::Graph, value)
             .unwrap();
+        let usable = || {
+            read_for_profile(
+                secrets.as_ref(),
+                &ws.profile("contoso").unwrap(),
+                SecretKind::Graph,
+            )
+        };
+        assert_eq!(usable().unwrap().unwrap().expose(), value);
 
         let hostile = SHARED.replace("127.0.0.1:8400", "127.0.0.1:9999");
-        std::fs::write(&file, hostile).unwrap();
+        std::fs::write(&file, &hostile).unwrap();
         let refused = ws.import_profile(&file).unwrap_err();
         assert!(refused.message.contains("--replace"), "{}", refused.message);
         assert!(
-            secrets
-                .read("contoso", SecretKind::Graph)
-                .unwrap()
-                .is_some()
+            usable().unwrap().is_some(),
+            "a refused import changes nothing"
         );
 
         ws.import_profile_with(&file, true).unwrap();
+        let elsewhere = usable().unwrap_err();
         assert!(
-            secrets
-                .read("contoso", SecretKind::Graph)
-                .unwrap()
-                .is_none(),
-            "the secret entered for one sign-in address must not follow the name to another"
+            matches!(elsewhere, SecretUseError::SignInChanged { .. }),
+            "the secret entered for one sign-in address must not follow the name to another: {elsewhere:?}"
+        );
+        assert!(
+            elsewhere.to_string().starts_with(
+                "The client secret was entered for another tenant or app; enter it again."
+            ),
+            "{elsewhere}"
         );
 
-        secrets
-            .store("contoso", SecretKind::Graph, &secret)
-            .unwrap();
+        std::fs::write(&file, SHARED).unwrap();
         ws.import_profile_with(&file, true).unwrap();
-        assert!(
-            secrets
-                .read("contoso", SecretKind::Graph)
-                .unwrap()
-                .is_some(),
-            "re-importing the same connection keeps its secret"
+        assert_eq!(
+            usable().unwrap().unwrap().expose(),
+            value,
+            "importing the connection it was entered for makes it usable again"
         );
+        let other_app = SHARED.replace("535fb089", "635fb089");
+        std::fs::write(&file, other_app).unwrap();
+        ws.import_profile_with(&file, true).unwrap();
+        assert!(usable().is_err(), "another client ID");
     }
 }

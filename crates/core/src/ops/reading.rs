@@ -168,12 +168,18 @@ fn export_path(to: &ExportTo, data_folder: &Path, profile: &str) -> OpResult<Pat
     }
 }
 
-/// Writes an export file, creating its folder; the message names the file and what to do.
-pub(super) fn write_export(target: &Path, contents: &str) -> OpResult<()> {
+/// Writes an export file (owner-only), creating its folder (owner-only too when it is in
+/// the data folder); the message names the file and what to do.
+pub(super) fn write_export(target: &Path, contents: &str, in_data_folder: bool) -> OpResult<()> {
     if let Some(folder) = target.parent()
         && !folder.as_os_str().is_empty()
     {
-        std::fs::create_dir_all(folder).map_err(|error| {
+        let created = if in_data_folder {
+            crate::data_dir::create_private_dir(folder)
+        } else {
+            std::fs::create_dir_all(folder)
+        };
+        created.map_err(|error| {
             OpError::new(
                 ErrorCode::Export,
                 format!(
@@ -183,15 +189,21 @@ pub(super) fn write_export(target: &Path, contents: &str) -> OpResult<()> {
             )
         })?;
     }
-    std::fs::write(target, contents).map_err(|error| {
-        OpError::new(
-            ErrorCode::Export,
-            format!(
-                "Rollcall could not write {}: {error}. Pick a folder you can write to.",
-                target.display()
-            ),
-        )
-    })
+    crate::data_dir::create_private_file(target)
+        .and_then(|mut file| {
+            use std::io::Write;
+            file.write_all(contents.as_bytes())?;
+            file.sync_all()
+        })
+        .map_err(|error| {
+            OpError::new(
+                ErrorCode::Export,
+                format!(
+                    "Rollcall could not write {}: {error}. Pick a folder you can write to.",
+                    target.display()
+                ),
+            )
+        })
 }
 
 /// The name an export is suggested under in a save dialog.
@@ -216,7 +228,7 @@ impl Workspace {
     }
 
     pub(super) fn cache(&self, profile: &str) -> OpResult<Store> {
-        Store::for_profile(self.data_dir(), profile).map_err(cache_error)
+        Store::for_profile_at(self.data_dir(), profile, self.clock().now()).map_err(cache_error)
     }
 
     /// Groups whose name starts with `text` (or the one group a pasted ID or link names),
@@ -316,6 +328,8 @@ impl Workspace {
             preview.complete = false;
             preview.read_error = Some(error.to_string());
         }
+        let notices = cache.take_notices().map_err(cache_error)?;
+        preview.problems.splice(0..0, notices);
         Ok(preview)
     }
 
@@ -336,7 +350,7 @@ impl Workspace {
         to: &ExportTo,
     ) -> OpResult<ExportedFile> {
         let target = export_path(to, self.data_dir().path(), profile)?;
-        write_export(&target, &preview.to_csv())?;
+        write_export(&target, &preview.to_csv(), matches!(to, ExportTo::DataFolder))?;
         Ok(ExportedFile {
             path: target.display().to_string(),
             people: preview.users.len(),

@@ -13,7 +13,7 @@ use crate::directory;
 use crate::history::{RunRecord, Trigger};
 use crate::ledger::{Ledger, LedgerError};
 use crate::profile::{Profile, TargetKind, TargetSettings};
-use crate::secret::SecretKind;
+use crate::secret::{SecretKind, SecretUseError};
 use crate::store::ReadProblem;
 use crate::sync::{self, CacheView, SyncContext, SyncError, SyncOptions, SyncReport};
 use crate::targets::Target;
@@ -146,6 +146,7 @@ impl Workspace {
         let read =
             directory::refresh(&client, &mut cache, &scope, &loaded.mapping, self.clock()).await;
         let view = CacheView::read(&cache).map_err(super::reading::cache_error)?;
+        let notices = cache.take_notices().map_err(super::reading::cache_error)?;
         drop(cache);
         let sink = observer
             .progress
@@ -180,6 +181,7 @@ impl Workspace {
                 },
             );
         }
+        report.problems.splice(0..0, notices);
         Ok(report)
     }
 
@@ -232,10 +234,20 @@ impl Workspace {
         let Some(settings) = &loaded.target else {
             return Ok(Vec::new());
         };
-        let token = self
-            .secrets()
-            .read(&loaded.name, SecretKind::Target)
-            .map_err(|error| OpError::new(ErrorCode::Keychain, error.to_string()))?;
+        let token =
+            match crate::secret::read_for_profile(self.secrets(), &loaded, SecretKind::Target) {
+                Ok(token) => token,
+                Err(SecretUseError::Keychain(error)) => {
+                    return Err(OpError::new(ErrorCode::Keychain, error.to_string()));
+                }
+                Err(SecretUseError::Unknown(_)) => None,
+                Err(error) => {
+                    return Ok(vec![Diagnosis::target_token_not_usable(
+                        &loaded.name,
+                        error.to_string(),
+                    )]);
+                }
+            };
         Ok(scim::check(settings, token.as_ref(), &loaded.name, self.http).await)
     }
 }

@@ -95,10 +95,14 @@ fn cell(value: Option<&Value>) -> String {
 }
 
 impl CsvTarget {
-    /// A CSV target writing into `folder` (created when missing). An existing roster there
+    /// A CSV target writing into `folder` (created owner-only when missing; an existing
+    /// folder keeps its permissions, its files are owner-only). An existing roster there
     /// is read, so accounts in it can be recognised.
     pub fn new(folder: &Path, clock: std::sync::Arc<dyn Clock>) -> Result<CsvTarget, TargetError> {
-        std::fs::create_dir_all(folder).map_err(|error| file_error(folder, error))?;
+        if !folder.is_dir() {
+            crate::data_dir::create_private_dir(folder)
+                .map_err(|error| file_error(folder, error))?;
+        }
         let target = CsvTarget {
             folder: folder.to_path_buf(),
             clock,
@@ -131,7 +135,6 @@ impl CsvTarget {
             });
     }
 
-    /// Writes `rows` to `name` in one step (temporary file, then rename).
     /// Writes a CSV file row by row to a temporary name, then renames it, so no half file
     /// ever appears and the rows are never held as one block of text.
     fn write_file(
@@ -143,7 +146,8 @@ impl CsvTarget {
         use std::io::Write;
         let path = self.folder.join(name);
         let partial = self.folder.join(format!(".{name}.partial"));
-        let file = std::fs::File::create(&partial).map_err(|error| file_error(&partial, error))?;
+        let file = crate::data_dir::create_private_file(&partial)
+            .map_err(|error| file_error(&partial, error))?;
         let mut out = std::io::BufWriter::new(file);
         out.write_all("\u{feff}".as_bytes())
             .map_err(|error| file_error(&partial, error))?;

@@ -330,6 +330,13 @@ async fn tls_failure() {
     secure.cloud = Cloud::custom(&https, &https).unwrap();
     let report = check_connection(&secure, &fast()).await;
     assert_eq!(codes(&report), [DiagnosisCode::TlsFailure], "{report:#?}");
+    let said = &report.diagnoses[0];
+    assert!(said.cause.contains("proxy"), "{}", said.cause);
+    assert!(
+        said.fix.contains("proxy") && said.fix.contains("certificate"),
+        "says what to do about an inspecting proxy: {}",
+        said.fix
+    );
 }
 
 #[tokio::test]

@@ -81,6 +81,9 @@ impl Host {
     }
 }
 
+mod bound_secrets;
+mod data_folder;
+
 fn assert_send<T: Send>(value: T) -> T {
     value
 }

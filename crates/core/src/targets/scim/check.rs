@@ -8,7 +8,9 @@ use serde_json::Value;
 use super::transport::{encode_query, error_detail};
 use super::wire::{equals, member, truthy};
 use crate::diagnosis::{Diagnosis, DiagnosisCode, Service};
-use crate::network::{HttpSettings, http_client, transport_failure};
+use crate::network::{
+    BodyError, HttpSettings, REPLY_BODY_LIMIT, http_client, read_body, transport_failure,
+};
 use crate::profile::{TargetKind, TargetSettings};
 use crate::secret::Secret;
 
@@ -133,10 +135,16 @@ async fn get(client: &reqwest::Client, base: &str, path: &str, token: Option<&Se
         .get(reqwest::header::LOCATION)
         .and_then(|value| value.to_str().ok())
         .map(str::to_owned);
-    let bytes = match response.bytes().await {
+    let bytes = match read_body(response, REPLY_BODY_LIMIT).await {
         Ok(bytes) => bytes,
-        Err(error) => {
-            return Answer::Finding(transport_failure(&error, Service::LearningPlatform, base));
+        Err(error @ BodyError::TooLarge { .. }) => {
+            return Answer::Finding(Diagnosis::target_not_scim(base, &error.to_string()));
+        }
+        Err(BodyError::Transport(detail)) => {
+            return Answer::Finding(Diagnosis::unexpected_response(
+                Service::LearningPlatform,
+                &detail,
+            ));
         }
     };
     let (detail, scim) = error_detail(status, &content_type, &bytes);

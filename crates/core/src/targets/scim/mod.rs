@@ -108,8 +108,7 @@ impl ScimTarget {
                 profile.name
             )
         })?;
-        let token = secrets
-            .read(&profile.name, SecretKind::Target)
+        let token = crate::secret::read_for_profile(secrets, profile, SecretKind::Target)
             .map_err(|error| error.to_string())?
             .ok_or_else(|| {
                 format!(
