@@ -459,6 +459,7 @@ export function fakeRun(given: Partial<RunSummary> = {}): RunSummary {
     held: 0,
     outcome: 'ok',
     undoable: false,
+    skipped: null,
     ...given,
   };
 }
