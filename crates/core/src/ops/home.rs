@@ -164,12 +164,26 @@ impl Workspace {
             };
             let ledger = self.ledger(&profile.name)?;
             // The last run that wrote (or tried to): trial runs are only looks at the plan.
-            let last_run = ledger
+            let runs = ledger
                 .runs(RUNS_LOOKED_AT)
-                .map_err(super::sync::ledger_error)?
+                .map_err(super::sync::ledger_error)?;
+            let last_run = runs
                 .iter()
                 .find(|run| !run.dry_run)
                 .map(|run| run.summary());
+            let next_run = profile
+                .schedule
+                .as_ref()
+                .and_then(|settings| settings.schedule().ok())
+                .map(|schedule| {
+                    let next = crate::schedule::next_run(
+                        &schedule,
+                        super::schedule::last_sync(&runs),
+                        self.clock().now(),
+                    );
+                    crate::ledger::timestamp(next)
+                });
+            let profile = self.as_used(profile);
             let accounts = ledger.account_count().map_err(super::sync::ledger_error)?;
             overviews.push(ConnectionOverview {
                 enabled: profile.enabled,
@@ -182,7 +196,7 @@ impl Workspace {
                     .secret_expires
                     .map(|day| (day - today).num_days()),
                 last_run,
-                next_run: None,
+                next_run,
                 groups: profile.scope.include_groups.len(),
                 accounts,
                 name: profile.name,

@@ -350,7 +350,11 @@ impl Workspace {
         to: &ExportTo,
     ) -> OpResult<ExportedFile> {
         let target = export_path(to, self.data_dir().path(), profile)?;
-        write_export(&target, &preview.to_csv(), matches!(to, ExportTo::DataFolder))?;
+        write_export(
+            &target,
+            &preview.to_csv(),
+            matches!(to, ExportTo::DataFolder),
+        )?;
         Ok(ExportedFile {
             path: target.display().to_string(),
             people: preview.users.len(),

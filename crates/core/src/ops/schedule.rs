@@ -97,7 +97,7 @@ fn worked_by_hand(run: &RunRecord) -> bool {
 
 /// The start of the last run that synced (by hand or on schedule, not a dry run, not
 /// skipped).
-fn last_sync(runs: &[RunRecord]) -> Option<DateTime<Utc>> {
+pub(super) fn last_sync(runs: &[RunRecord]) -> Option<DateTime<Utc>> {
     runs.iter()
         .find(|run| run.trigger != Trigger::Undo && !run.dry_run && run.skipped.is_none())
         .and_then(|run| parse_instant(&run.started_at))
