@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{ErrorCode, OpError, OpResult, Workspace};
+use super::{ErrorCode, OpError, OpResult, SecretTarget, Workspace};
 use crate::cloud::checked_endpoint;
 use crate::profile::{TargetKind, TargetSettings};
-use crate::secret::{Secret, SecretKind};
+use crate::secret::{Secret, SecretKind, SecretUseError, read_for_profile};
 
 /// Which input of the platform step a problem is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -138,26 +138,35 @@ impl Workspace {
             TargetKind::Scim => {
                 let url = check_scim_address(setup.url.as_deref().unwrap_or_default())
                     .map_err(|message| OpError::new(ErrorCode::TargetUrl, message))?;
+                let settings = TargetSettings {
+                    kind: TargetKind::Scim,
+                    url: Some(url),
+                    path: None,
+                };
                 if let Some(token) = &setup.token {
                     check_platform_token(token.expose())
                         .map_err(|message| OpError::new(ErrorCode::TargetToken, message))?;
                 } else {
-                    let stored = self
-                        .secrets()
-                        .read(&loaded.name, SecretKind::Target)
-                        .map_err(|error| OpError::new(ErrorCode::Keychain, error.to_string()))?;
-                    if stored.is_none() {
-                        return Err(OpError::new(
-                            ErrorCode::TargetToken,
-                            "Paste the SCIM token your learning platform shows.",
-                        ));
+                    // Keeping the stored token: it must have been entered for this address.
+                    let mut edited = loaded.clone();
+                    edited.target = Some(settings.clone());
+                    match read_for_profile(self.secrets(), &edited, SecretKind::Target) {
+                        Ok(Some(_)) => {}
+                        Ok(None) => {
+                            return Err(OpError::new(
+                                ErrorCode::TargetToken,
+                                "Paste the SCIM token your learning platform shows.",
+                            ));
+                        }
+                        Err(SecretUseError::Keychain(error)) => {
+                            return Err(OpError::new(ErrorCode::Keychain, error.to_string()));
+                        }
+                        Err(other) => {
+                            return Err(OpError::new(ErrorCode::TargetToken, other.to_string()));
+                        }
                     }
                 }
-                TargetSettings {
-                    kind: TargetKind::Scim,
-                    url: Some(url),
-                    path: None,
-                }
+                settings
             }
             TargetKind::Csv => {
                 let Some(folder) = setup.folder else {
@@ -177,12 +186,11 @@ impl Workspace {
         };
         let saved = self.set_target(&loaded.name, settings)?;
         if let Some(token) = setup.token {
-            let token = Secret::new(token.expose().trim());
-            self.secrets()
-                .store(&loaded.name, SecretKind::Target, &token)
+            // Stored bound to the address just saved, so it is sent nowhere else.
+            self.store_secret(&loaded.name, SecretTarget::Platform, token.expose())
                 .map_err(|error| {
                     OpError::new(
-                        ErrorCode::Keychain,
+                        error.code,
                         format!("The platform was saved, but its token was not: {error}"),
                     )
                 })?;

@@ -45,6 +45,7 @@ impl RunLock {
             error,
         };
         crate::data_dir::create_private_dir(folder).map_err(io)?;
+        crate::data_dir::keep_private_file(&path).map_err(io)?;
         let mut file = OpenOptions::new()
             .read(true)
             .write(true)

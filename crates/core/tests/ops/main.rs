@@ -523,6 +523,11 @@ mod screens {
         // Edited later without typing the token again: the stored one is kept.
         scim(&host, &info.scim_url, None).unwrap();
         assert_eq!(host.ws.check_target("school").await.unwrap(), Vec::new());
+        // A new address needs the token again: it was entered for the old one.
+        assert_eq!(
+            scim(&host, "https://lms.example.com/scim/v2", None),
+            Err(ErrorCode::TargetToken)
+        );
 
         let folder = tempfile::tempdir().unwrap();
         let blocked = folder.path().join("file");
