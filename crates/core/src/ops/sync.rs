@@ -77,8 +77,8 @@ fn sync_error(error: SyncError) -> OpError {
 
 impl Workspace {
     /// The connection's learning platform, as configured in its `[target]`.
-    pub(super) fn target_for(&self, profile: &Profile) -> OpResult<Box<dyn Target>> {
-        let profile = &self.as_used(profile.clone());
+    pub(super) fn target_for(&self, saved: &Profile) -> OpResult<Box<dyn Target>> {
+        let profile = &self.as_used(saved.clone());
         let Some(settings) = &profile.target else {
             return Err(OpError::new(
                 ErrorCode::NoTarget,
@@ -89,9 +89,15 @@ impl Workspace {
             ));
         };
         match settings.kind {
-            TargetKind::Scim => ScimTarget::for_profile(profile, self.secrets())
-                .map(|target| Box::new(target) as Box<dyn Target>)
-                .map_err(|message| OpError::new(ErrorCode::Target, message)),
+            // The token is the one stored for the saved address; it goes where the profile
+            // is used (the same, but in demo mode).
+            TargetKind::Scim => ScimTarget::for_profile_at(
+                saved,
+                self.secrets(),
+                settings.url.as_deref().unwrap_or_default(),
+            )
+            .map(|target| Box::new(target) as Box<dyn Target>)
+            .map_err(|message| OpError::new(ErrorCode::Target, message)),
             TargetKind::Csv => {
                 let folder = PathBuf::from(settings.path.as_deref().unwrap_or("exports"));
                 let folder = if folder.is_absolute() {
@@ -230,12 +236,13 @@ impl Workspace {
     /// Checks the connection's learning platform: the SCIM address, the token, what the
     /// platform supports. No findings when it works, or when the target is CSV files.
     pub async fn check_target(&self, profile: &str) -> OpResult<Vec<Diagnosis>> {
-        let loaded = self.as_used(self.profile(profile)?);
+        let saved = self.profile(profile)?;
+        let loaded = self.as_used(saved.clone());
         let Some(settings) = &loaded.target else {
             return Ok(Vec::new());
         };
         let token =
-            match crate::secret::read_for_profile(self.secrets(), &loaded, SecretKind::Target) {
+            match crate::secret::read_for_profile(self.secrets(), &saved, SecretKind::Target) {
                 Ok(token) => token,
                 Err(SecretUseError::Keychain(error)) => {
                     return Err(OpError::new(ErrorCode::Keychain, error.to_string()));

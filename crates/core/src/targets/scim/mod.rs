@@ -108,6 +108,16 @@ impl ScimTarget {
                 profile.name
             )
         })?;
+        ScimTarget::for_profile_at(profile, secrets, &url)
+    }
+
+    /// The client for a profile's SCIM target, sending to `url` (demo mode: where the demo
+    /// platform runs now), with the token stored for the profile's own address.
+    pub fn for_profile_at(
+        profile: &Profile,
+        secrets: &dyn SecretStore,
+        url: &str,
+    ) -> Result<ScimTarget, String> {
         let token = crate::secret::read_for_profile(secrets, profile, SecretKind::Target)
             .map_err(|error| error.to_string())?
             .ok_or_else(|| {
@@ -116,7 +126,7 @@ impl ScimTarget {
                     profile.name, profile.name
                 )
             })?;
-        ScimTarget::new(&url, token).map_err(|error| error.to_string())
+        ScimTarget::new(url, token).map_err(|error| error.to_string())
     }
 
     pub fn with_retry_policy(mut self, policy: RetryPolicy) -> ScimTarget {
