@@ -158,3 +158,14 @@ describe('safety limits', () => {
     expect(has(page, 'safety-saved')).toBe(true);
   });
 });
+
+describe('the log folder', () => {
+  it('opens from the home screen, for the admin or support to read', async () => {
+    const { backend, page } = await openHome({ connections: [fakeConnection()] });
+    expect(backend.record.logFolderOpened).toBe(0);
+    click(page, 'open-log-folder');
+    await settle();
+    expect(backend.record.logFolderOpened).toBe(1);
+    expect(has(page, 'log-folder-problem')).toBe(false);
+  });
+});

@@ -138,4 +138,6 @@ export interface Backend extends SyncBackend {
   exportPreviewCsv(profile: string, selection: GroupSelection, path: string | null): Promise<ExportedFile>;
   /** Opens a page of the admin center in the admin's browser. */
   openLink(url: string): Promise<void>;
+  /** Opens the folder of Rollcall's daily log files (for the admin or support to read). */
+  openLogFolder(): Promise<void>;
 }

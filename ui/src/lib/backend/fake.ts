@@ -180,6 +180,8 @@ export interface FakeRecord {
   reads: { profile: string; selection: GroupSelection }[];
   cancels: number;
   exports: { profile: string; selection: GroupSelection; path: string | null }[];
+  /** How many times the log folder was asked to open. */
+  logFolderOpened: number;
 }
 
 export type FakeBackend = Backend & { record: FakeRecord; setup: FakeSetupRecord; finishRead: () => void; sync: FakeSyncControl };
@@ -265,7 +267,7 @@ export function createFakeBackend(options: FakeBackendOptions = {}): FakeBackend
     demo: options.demo ?? null,
   };
   const reports = options.reports ?? [greenReport()];
-  const record: FakeRecord = { opened: [], lookups: [], checks: [], saved: [], searches: [], reads: [], cancels: 0, exports: [] };
+  const record: FakeRecord = { opened: [], lookups: [], checks: [], saved: [], searches: [], reads: [], cancels: 0, exports: [], logFolderOpened: 0 };
   const groups = options.groups ?? FAKE_GROUPS;
   const preview = options.preview ?? fakePreview(40);
   const setup: FakeSetupRecord = { inputChecks: [], folderChoices: 0, targets: [], targetChecks: [], previews: [], mappings: [] };
@@ -359,6 +361,9 @@ export function createFakeBackend(options: FakeBackendOptions = {}): FakeBackend
     },
     troubleshooting: async () => structuredClone(options.catalogue ?? [CONSENT_MISSING]),
     demoValues: async () => (status.demo ? structuredClone(FAKE_DEMO_VALUES) : null),
+    openLogFolder: async () => {
+      record.logFolderOpened += 1;
+    },
     openLink: async (url) => {
       record.opened.push(url);
     },

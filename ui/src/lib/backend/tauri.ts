@@ -120,6 +120,9 @@ export const tauriBackend: Backend = {
   exportReportCsv: (profile, run) => call<{ path: string; people: number }>('export_report_csv', { profile, run }),
   findPeople: (profile, text) => call<PersonMatch[]>('find_people', { profile, text }),
   platformAccount: (profile, person) => call<PlatformAccount | null>('platform_account', { profile, person }),
+  openLogFolder: async () => {
+    await call<null>('open_log_folder');
+  },
   openLink: async (url) => {
     try {
       await openUrl(url);
