@@ -188,3 +188,22 @@ pub fn demo_sandbox_url(data_dir: &std::path::Path) -> String {
     );
     url
 }
+
+/// Searches the group picker for `search` and includes the group named `name`; returns
+/// the search results as shown.
+pub async fn include_group(client: &Client, search: &str, name: &str) -> String {
+    type_into(client, "group-search", search).await;
+    let results = wait_for_text(client, "group-results", |text| text.contains(name)).await;
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::XPath(&format!(
+            "//li[@data-testid='group-result'][.//span[@class and normalize-space(text())='{name}']]//*[@data-testid='group-include']"
+        )))
+        .await
+        .unwrap_or_else(|error| panic!("no Include button for {name}: {error}"))
+        .click()
+        .await
+        .unwrap();
+    results
+}

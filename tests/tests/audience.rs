@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, Locator};
 use rollcall_e2e::page::{
-    WAIT, click, connect_demo, count, css, demo_sandbox_url, element, next, shoot, text_of,
-    type_into, wait_for_text, wait_for_title,
+    WAIT, click, connect_demo, count, css, demo_sandbox_url, element, include_group, next, shoot,
+    text_of, wait_for_text, wait_for_title,
 };
 use rollcall_e2e::{TauriDriver, rollcall_bin};
 
@@ -43,27 +43,11 @@ async fn demo_group_preview_filters_to_people_without_mail() {
 
     // Pick All Staff by searching as the admin types.
     next(&client, "Who gets an account?").await;
-    type_into(&client, "group-search", "All Sta").await;
-    let results = wait_for_text(&client, "group-results", |text| text.contains("All Staff")).await;
+    let results = include_group(&client, "All Sta", "All Staff").await;
     assert!(
         results.contains("direct member"),
         "no member counts: {results}"
     );
-    let all_staff = client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::XPath(
-            "//li[@data-testid='group-result'][.//span[@class and normalize-space(text())='All Staff']]",
-        ))
-        .await
-        .unwrap();
-    all_staff
-        .find(Locator::Css(&css("group-include")))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
     let included = text_of(&client, "included-groups").await;
     assert!(included.contains("All Staff"), "included: {included}");
     shoot(&client, "audience-01-picker").await;

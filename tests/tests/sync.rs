@@ -14,8 +14,8 @@ use std::time::Instant;
 
 use fantoccini::{Client, Locator};
 use rollcall_e2e::page::{
-    WAIT, click, connect_demo, count, css, demo_sandbox_url, element, next, shoot, text_of,
-    type_into, wait_for_text,
+    WAIT, click, connect_demo, count, css, demo_sandbox_url, element, include_group, next, shoot,
+    text_of, type_into, wait_for_text,
 };
 use rollcall_e2e::{TauriDriver, rollcall_bin};
 use serde_json::{Value, json};
@@ -107,7 +107,7 @@ impl Directory {
 }
 
 /// The saved profile's first include group.
-fn include_group(data_dir: &std::path::Path) -> String {
+fn saved_include_group(data_dir: &std::path::Path) -> String {
     let profile = data_dir
         .join("demo")
         .join("profiles")
@@ -204,19 +204,7 @@ async fn demo_first_sync_changes_held_switch_offs_and_undo() {
 
     // Who: Year 7 Tutors.
     next(&client, "Who gets an account?").await;
-    type_into(&client, "group-search", "Year 7").await;
-    wait_for_text(&client, "group-results", |text| text.contains(GROUP)).await;
-    client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::XPath(&format!(
-            "//li[@data-testid='group-result'][.//span[@class and normalize-space(text())='{GROUP}']]//*[@data-testid='group-include']"
-        )))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    include_group(&client, "Year 7", GROUP).await;
     click(&client, "show-preview").await;
     element(&client, "preview-totals").await;
     let group_size = number(&client, "total-matched").await;
@@ -335,7 +323,7 @@ async fn demo_first_sync_changes_held_switch_offs_and_undo() {
     // People change in Entra: one joins, one is renamed, one leaves the group.
     let directory = Directory {
         url: demo_sandbox_url(data_dir.path()),
-        group: include_group(data_dir.path()),
+        group: saved_include_group(data_dir.path()),
     };
     let members: Vec<String> = platform.accounts().await.keys().cloned().collect();
     let joined = directory.add_to_group("Zofia Nowak-Wiśniewska").await;
