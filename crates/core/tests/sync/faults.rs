@@ -136,7 +136,6 @@ fn end_state(world: &World) -> (BTreeMap<String, Value>, BTreeMap<String, Value>
 }
 
 #[tokio::test]
-#[ignore = "about four minutes in a debug build, and not yet seen passing in full; run with `cargo test -p rollcall-core --test sync faults -- --ignored`"]
 async fn faults_while_reading_and_writing_end_where_a_fault_free_run_ends() {
     let mut calm = pushing_world().await;
     let mut stormy = pushing_world().await;
