@@ -202,6 +202,24 @@ impl Drop for TauriDriver {
     }
 }
 
+/// The arguments that open the app in demo mode with its files in `data_dir`.
+pub fn demo_args(data_dir: &Path) -> Vec<String> {
+    vec![
+        "--demo".to_string(),
+        "--data-dir".to_string(),
+        data_dir.display().to_string(),
+    ]
+}
+
+/// The app's window in demo mode with its files in `data_dir`, through a tauri-driver
+/// started for it (stopped, with the app, when the driver is dropped).
+pub async fn open_demo(data_dir: &Path) -> Result<(TauriDriver, Client), String> {
+    let application = rollcall_bin()?;
+    let driver = TauriDriver::start()?;
+    let client = driver.session(&application, &demo_args(data_dir)).await?;
+    Ok((driver, client))
+}
+
 /// Where screenshots are saved: `<workspace>/artifacts/screenshots/`.
 pub fn screenshot_dir() -> PathBuf {
     workspace_root().join("artifacts").join("screenshots")

@@ -10,11 +10,11 @@
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, Locator};
+use rollcall_e2e::open_demo;
 use rollcall_e2e::page::{
     WAIT, click, connect_demo, count, css, demo_sandbox_url, element, include_group, next, shoot,
     text_of, wait_for_text, wait_for_title,
 };
-use rollcall_e2e::{TauriDriver, rollcall_bin};
 
 /// The number in a total on the preview.
 async fn total(client: &Client, test_id: &str) -> usize {
@@ -28,15 +28,7 @@ async fn total(client: &Client, test_id: &str) -> usize {
 #[tokio::test]
 async fn demo_group_preview_filters_to_people_without_mail() {
     let data_dir = tempfile::tempdir().unwrap();
-    let application = rollcall_bin().unwrap_or_else(|message| panic!("{message}"));
-    let driver = TauriDriver::start().unwrap_or_else(|message| panic!("{message}"));
-    let args = vec![
-        "--demo".to_string(),
-        "--data-dir".to_string(),
-        data_dir.path().display().to_string(),
-    ];
-    let client = driver
-        .session(&application, &args)
+    let (driver, client) = open_demo(data_dir.path())
         .await
         .unwrap_or_else(|message| panic!("{message}"));
     connect_demo(&client, "northwind").await;

@@ -17,7 +17,7 @@ use rollcall_e2e::page::{
     WAIT, click, connect_demo, count, css, demo_sandbox_url, element, include_group, next, shoot,
     text_of, type_into, wait_for_text,
 };
-use rollcall_e2e::{TauriDriver, rollcall_bin};
+use rollcall_e2e::{demo_args, open_demo, rollcall_bin};
 use serde_json::{Value, json};
 
 const GROUP: &str = "Year 7 Tutors";
@@ -189,15 +189,7 @@ async fn home(client: &Client) {
 #[tokio::test]
 async fn demo_first_sync_changes_held_switch_offs_and_undo() {
     let data_dir = tempfile::tempdir().unwrap();
-    let application = rollcall_bin().unwrap_or_else(|message| panic!("{message}"));
-    let driver = TauriDriver::start().unwrap_or_else(|message| panic!("{message}"));
-    let args = vec![
-        "--demo".to_string(),
-        "--data-dir".to_string(),
-        data_dir.path().display().to_string(),
-    ];
-    let client = driver
-        .session(&application, &args)
+    let (driver, client) = open_demo(data_dir.path())
         .await
         .unwrap_or_else(|message| panic!("{message}"));
     connect_demo(&client, "northwind").await;
@@ -412,8 +404,9 @@ async fn demo_first_sync_changes_held_switch_offs_and_undo() {
     // Opened again, the app goes straight to the home screen of the connection, and the
     // demo platform (on a new port at each start) is still the one it writes to.
     let started = Instant::now();
+    let application = rollcall_bin().unwrap_or_else(|message| panic!("{message}"));
     let client = driver
-        .session(&application, &args)
+        .session(&application, &demo_args(data_dir.path()))
         .await
         .unwrap_or_else(|message| panic!("{message}"));
     element(&client, "sync-now").await;

@@ -450,19 +450,8 @@ mod screens {
     use rollcall_core::profile::{MappingSettings, TargetKind, UsernameSource};
     use rollcall_core::secret::Secret;
 
+    use super::sync::connected;
     use super::*;
-
-    async fn connected() -> Host {
-        let host = host().await;
-        host.ws
-            .save_connection("school", &host.connection(None))
-            .unwrap();
-        host.ws
-            .read_preview("school", Some(host.staff()), ReadObserver::default())
-            .await
-            .unwrap();
-        host
-    }
 
     fn scim(host: &Host, url: &str, token: Option<&str>) -> Result<(), ErrorCode> {
         host.ws
