@@ -716,7 +716,7 @@ impl Diagnosis {
             DiagnosisCode::TargetNotScim,
             "The target address is not the platform's SCIM address",
             format!("{address} is not a SCIM service: {cause}"),
-            "Copy the SCIM base address from the learning platform's provisioning settings (it often ends in /scim/v2, without /Users at the end) into the connection's target url, then check again.",
+            "In the learning platform's provisioning settings, copy its SCIM base address (it often ends in /scim/v2, without /Users at the end), paste it as the SCIM base address (the profile's [target] url), then check again.",
             None,
         )
     }
