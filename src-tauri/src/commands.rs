@@ -68,15 +68,55 @@ pub struct DemoValues {
     pub apps: Vec<DemoApp>,
 }
 
-/// The file the admin last chose in the save dialog, per connection: an export goes only
-/// there or into the data folder, never to a path the webview names.
+/// What the admin last picked in a system dialog, and for which connection. The choice stays
+/// in the shell; the webview only ever says "use what I chose", so it can never name a path.
 #[derive(Default)]
-pub struct ChosenExports(Mutex<Option<(String, PathBuf)>>);
+pub struct Chosen(Mutex<Option<(String, PathBuf)>>);
 
-/// The folder the admin last chose for a connection's CSV files, kept the same way: the
-/// webview only says "use the folder I chose".
+impl Chosen {
+    /// Keeps `path` as `profile`'s choice; returns it as the window shows it.
+    fn keep(&self, profile: String, path: PathBuf) -> String {
+        let shown = path.display().to_string();
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some((profile, path));
+        }
+        shown
+    }
+
+    /// What was picked for `profile`, if anything (a choice made for another connection is
+    /// never used).
+    fn for_profile(&self, profile: &str) -> Option<PathBuf> {
+        self.0.lock().ok().and_then(|slot| {
+            slot.as_ref()
+                .filter(|(owner, _)| owner == profile)
+                .map(|(_, path)| path.clone())
+        })
+    }
+}
+
+/// The file the admin last chose in the save dialog: an export goes only there or into the
+/// data folder.
 #[derive(Default)]
-pub struct ChosenFolders(Mutex<Option<(String, PathBuf)>>);
+pub struct ChosenExports(Chosen);
+
+/// The folder the admin last chose for a connection's CSV files.
+#[derive(Default)]
+pub struct ChosenFolders(Chosen);
+
+/// A dialog's answer as a path: `None` when the admin cancelled; an error (with `code`) when
+/// the dialog gave something that is not a path on this computer.
+fn picked(
+    answer: Option<tauri_plugin_dialog::FilePath>,
+    code: ErrorCode,
+    what: &str,
+) -> Result<Option<PathBuf>, OpError> {
+    answer.map(|file| file.into_path()).transpose().map_err(|error| {
+        OpError::new(
+            code,
+            format!("The dialog gave {what} Rollcall cannot use ({error}). Choose one on this computer."),
+        )
+    })
+}
 
 /// The demo platform (the demo organisation's SCIM service), prefilled in demo mode.
 #[derive(Debug, Serialize, ts_rs::TS)]
@@ -129,36 +169,14 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
 pub fn app_status(demo: State<'_, Option<DemoTenant>>) -> AppStatus {
     AppStatus {
         version: env!("CARGO_PKG_VERSION"),
-        demo: demo.as_ref().map(|tenant| DemoStatus {
-            tenant_name: tenant.info().tenant.name.clone(),
-            tenant_domain: tenant.info().tenant.domain.clone(),
-            people: tenant.info().users,
-            authority_url: tenant.info().authority_url.clone(),
-        }),
+        demo: demo.as_ref().map(DemoTenant::status),
     }
 }
 
 /// The demo organisation's tenant and apps, for the "Demo values" panel; `None` outside demo.
 #[tauri::command]
 pub fn demo_values(demo: State<'_, Option<DemoTenant>>) -> Option<DemoValues> {
-    demo.as_ref().map(|tenant| {
-        let info = tenant.info();
-        DemoValues {
-            tenant_id: info.tenant.id.clone(),
-            tenant_domain: info.tenant.domain.clone(),
-            apps: info
-                .apps
-                .iter()
-                .map(|app| DemoApp {
-                    name: app.name.clone(),
-                    client_id: app.client_id.clone(),
-                    secret: app.secret.clone(),
-                    secret_id: app.secret_id.clone(),
-                    state: app.state,
-                })
-                .collect(),
-        }
-    })
+    demo.as_ref().map(DemoTenant::values)
 }
 
 // ---- The connection wizard ----------------------------------------------------------------
@@ -394,17 +412,8 @@ pub async fn choose_export_file<R: Runtime>(
         dialog = dialog.set_directory::<PathBuf>(documents);
     }
     let file = off_main(move || Ok(dialog.blocking_save_file())).await?;
-    let Some(path) = file.map(|file| file.into_path()).transpose().map_err(|error| {
-        OpError::new(ErrorCode::ExportPath, format!("The save dialog gave a place Rollcall cannot write to ({error}). Choose a folder on this computer."))
-    })?
-    else {
-        return Ok(None);
-    };
-    let shown = path.display().to_string();
-    if let Ok(mut slot) = chosen.0.lock() {
-        *slot = Some((profile, path));
-    }
-    Ok(Some(shown))
+    Ok(picked(file, ErrorCode::ExportPath, "a place to save")?
+        .map(|path| chosen.0.keep(profile, path)))
 }
 
 /// Writes the preview of the chosen groups, from the cache as last read, as CSV: to the file
@@ -431,10 +440,9 @@ fn chosen_export(
     if !to_chosen_file {
         return Ok(ExportTo::DataFolder);
     }
-    let slot = chosen.0.lock().ok().and_then(|slot| slot.clone());
-    match slot {
-        Some((owner, path)) if owner == profile => Ok(ExportTo::File(path)),
-        _ => Err(OpError::new(
+    match chosen.0.for_profile(profile) {
+        Some(path) => Ok(ExportTo::File(path)),
+        None => Err(OpError::new(
             ErrorCode::ExportPath,
             "No file has been chosen for this export yet. Click \"Save as CSV…\" and pick one.",
         )),
@@ -448,10 +456,7 @@ fn chosen_export(
 /// The demo organisation's SCIM service as the demo platform; `None` outside demo mode.
 #[tauri::command]
 pub fn demo_platform(demo: State<'_, Option<DemoTenant>>) -> Option<DemoPlatform> {
-    demo.as_ref().map(|tenant| DemoPlatform {
-        url: tenant.info().scim_url.clone(),
-        token: tenant.info().scim_token.clone(),
-    })
+    demo.as_ref().map(DemoTenant::platform)
 }
 
 #[tauri::command]
@@ -476,17 +481,8 @@ pub async fn choose_target_folder<R: Runtime>(
         .file()
         .set_title("Choose the folder for the learning platform's CSV files");
     let folder = off_main(move || Ok(dialog.blocking_pick_folder())).await?;
-    let Some(path) = folder.map(|folder| folder.into_path()).transpose().map_err(|error| {
-        OpError::new(ErrorCode::TargetFolder, format!("The dialog gave a folder Rollcall cannot use ({error}). Choose a folder on this computer."))
-    })?
-    else {
-        return Ok(None);
-    };
-    let shown = path.display().to_string();
-    if let Ok(mut slot) = chosen.0.lock() {
-        *slot = Some((profile, path));
-    }
-    Ok(Some(shown))
+    Ok(picked(folder, ErrorCode::TargetFolder, "a folder")?
+        .map(|path| chosen.0.keep(profile, path)))
 }
 
 /// Saves the connection's learning platform (the token in the keychain).
@@ -497,13 +493,10 @@ pub async fn set_target(
     ws: State<'_, Workspace>,
     chosen: State<'_, ChosenFolders>,
 ) -> Result<TargetSettings, OpError> {
-    let folder = match chosen.0.lock() {
-        Ok(slot) if choice.chosen_folder => slot
-            .as_ref()
-            .filter(|(owner, _)| *owner == profile)
-            .map(|(_, path)| path.clone()),
-        _ => None,
-    };
+    let folder = choice
+        .chosen_folder
+        .then(|| chosen.0.for_profile(&profile))
+        .flatten();
     let setup = TargetSetup {
         kind: choice.kind,
         url: choice.url,
@@ -671,7 +664,7 @@ mod tests {
         let none = chosen_export(true, "school", &chosen).unwrap_err();
         assert_eq!(none.code, ErrorCode::ExportPath);
         let file = std::env::temp_dir().join("people.csv");
-        *chosen.0.lock().unwrap() = Some(("school".into(), file.clone()));
+        chosen.0.keep("school".into(), file.clone());
         assert_eq!(
             chosen_export(true, "school", &chosen).unwrap(),
             ExportTo::File(file)

@@ -3,40 +3,24 @@
 // `generated.ts`; this file names them for the screens and lists the calls they make.
 
 import type {
-  AccountSample,
-  ChangeKind,
   ConnectionOverview,
-  Counts,
   DemoPlatform,
   Diagnosis,
-  Estimate,
   ExportedFile,
-  Hold,
-  MappedValue,
   MappingPreview,
   MappingSettings,
-  Outcome,
-  PersonError,
   PersonMatch,
-  Phase,
-  PlannedPerson,
   PlatformAccount,
   ReadProgress,
-  RunOutcome,
   RunSummary,
   SafetySettings,
   SyncChoice,
   SyncProgress,
   SyncReport,
   TargetChoice,
-  TargetField,
   TargetFieldProblem,
   TargetKind,
   TargetSettings,
-  Trigger,
-  UnsendablePerson,
-  UsernameSource,
-  ValueChange,
 } from './generated';
 
 export type {
@@ -71,7 +55,7 @@ export type {
   UnsendablePerson,
   UsernameSource,
   ValueChange,
-};
+} from './generated';
 
 /** The part of the Backend the sync screens use. */
 export interface SyncBackend {
