@@ -77,6 +77,21 @@ ensure_scim2_server() {
   "$SCIM2_VENV/bin/pip" install --quiet --disable-pip-version-check 'scim2-server>=0.8,<0.9'
 }
 
+# aiosmtpd (PyPI), the local mail server the email-report tests send to (STARTTLS and
+# sign-in required), in a virtual environment of its own under target/.
+SMTP_VENV="$ROOT/target/smtp-venv"
+ensure_smtp_server() {
+  [ -x "$SMTP_VENV/bin/python" ] && "$SMTP_VENV/bin/python" -c 'import aiosmtpd' 2>/dev/null && return 0
+  command -v python3 >/dev/null || install_packages python3
+  python3 -m venv --help >/dev/null 2>&1 || install_packages python3-venv
+  command -v openssl >/dev/null || install_packages openssl
+  say "Installing aiosmtpd into target/smtp-venv"
+  rm -rf "$SMTP_VENV"
+  python3 -m venv "$SMTP_VENV" || install_packages python3-venv
+  [ -x "$SMTP_VENV/bin/pip" ] || python3 -m venv "$SMTP_VENV"
+  "$SMTP_VENV/bin/pip" install --quiet --disable-pip-version-check 'aiosmtpd>=1.4,<2'
+}
+
 build_ui() {
   say "Building the UI"
   npm --prefix ui run --silent build

@@ -72,6 +72,7 @@ fn run(demo: bool, explicit_data_dir: Option<&Path>) -> Result<(), String> {
                     allow_demo_pages(app.handle())?;
                 }
                 create_main_window(app.handle(), webview_dir)?;
+                remind_in_background(app.handle());
                 Ok(())
             })
             .build(context)
@@ -176,4 +177,14 @@ fn panic_text(payload: &(dyn Any + Send)) -> String {
     } else {
         "the window toolkit stopped unexpectedly".to_string()
     }
+}
+
+/// Sends the secret-expiry reminders due today without holding up the window.
+fn remind_in_background(app: &AppHandle) {
+    let workspace = app.state::<Workspace>().inner().clone();
+    tauri::async_runtime::spawn(async move {
+        if let Err(error) = workspace.send_reminders().await {
+            tracing::warn!(problem = %error.message, "reminders not sent");
+        }
+    });
 }

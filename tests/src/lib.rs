@@ -1,6 +1,7 @@
 //! Shared helpers for the end-to-end tests: locating the built binary, starting and stopping
 //! tauri-driver, waiting for ports, and saving screenshots of the real window.
 
+pub mod headless;
 pub mod page;
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};

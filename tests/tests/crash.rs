@@ -5,113 +5,28 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Instant;
 
-use rollcall_e2e::{rollcall_bin, terminate};
+use rollcall_e2e::headless::{SandboxChild, rollcall_in};
 use serde_json::Value;
 
 const PEOPLE: &str = "2000";
 const KILLS: u64 = 20;
 
 fn rollcall(data: &Path) -> Command {
-    let mut command = Command::new(rollcall_bin().unwrap_or_else(|message| panic!("{message}")));
-    command.arg("--data-dir").arg(data);
-    command
+    rollcall_in(data).unwrap_or_else(|message| panic!("{message}"))
 }
 
-/// A sandbox in a child process; stopped when dropped.
-struct Sandbox {
-    child: Child,
-    info: Value,
-}
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        terminate(&mut self.child, Duration::from_secs(5));
-    }
-}
-
-fn sandbox(seed: u64) -> Sandbox {
-    let mut child = Command::new(rollcall_bin().unwrap())
-        .args([
-            "sandbox",
-            "--users",
-            PEOPLE,
-            "--seed",
-            &seed.to_string(),
-            "--json",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (send, receive) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(stdout).read_line(&mut line);
-        let _ = send.send(line);
-    });
-    let line = receive.recv_timeout(Duration::from_secs(60)).unwrap();
-    Sandbox {
-        child,
-        info: serde_json::from_str(line.trim()).unwrap(),
-    }
+fn sandbox(seed: u64) -> SandboxChild {
+    SandboxChild::start(&["--users", PEOPLE, "--seed", &seed.to_string()]).unwrap()
 }
 
 /// A connection "crash" to the sandbox in `data`, with both secrets in the keychain.
-fn connect(data: &Path, info: &Value, name: &str) {
-    let app = info["apps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|app| app["state"] == "healthy")
-        .unwrap();
-    let group = &info["groups"][0]["id"];
-    let profile = format!(
-        "name = \"{name}\"\n\n[entra]\ncloud = \"custom\"\ntenant = \"{}\"\nclient_id = \"{}\"\nauthority_url = \"{}\"\ngraph_url = \"{}\"\n\n[scope]\ninclude_groups = [{group}]\n\n[target]\nkind = \"scim\"\nurl = \"{}\"\n",
-        info["tenant"]["id"].as_str().unwrap(),
-        app["client_id"].as_str().unwrap(),
-        info["authority_url"].as_str().unwrap(),
-        info["graph_url"].as_str().unwrap(),
-        info["scim_url"].as_str().unwrap(),
-    );
-    let file = data.join("incoming.toml");
-    std::fs::write(&file, profile).unwrap();
-    let imported = rollcall(data)
-        .args(["profile", "import"])
-        .arg(&file)
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(imported.success());
-    for (kind, value) in [
-        ("graph", app["secret"].as_str().unwrap()),
-        ("target", info["scim_token"].as_str().unwrap()),
-    ] {
-        let mut child = rollcall(data)
-            .args(["secret", "set", name, kind])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(format!("{value}\n").as_bytes())
-            .unwrap();
-        assert!(
-            child.wait().unwrap().success(),
-            "storing the {kind} secret failed; run inside the test command's keyring session"
-        );
-    }
+fn connect(data: &Path, platform: &SandboxChild, name: &str) {
+    let profile = platform.profile(name, "").unwrap();
+    platform.connect(data, name, &profile).unwrap();
 }
 
 /// Runs `sync NAME --json` to the end; its status and report.
@@ -158,7 +73,7 @@ async fn a_sync_killed_at_any_point_converges_on_the_next_run() {
     let reference = sandbox(100);
     let data = tempfile::tempdir().unwrap();
     let name = format!("crash{}", std::process::id());
-    connect(data.path(), &reference.info, &name);
+    connect(data.path(), &reference, &name);
     let started = Instant::now();
     let (status, report) = sync(data.path(), &name, false);
     let whole = started.elapsed();
@@ -171,7 +86,7 @@ async fn a_sync_killed_at_any_point_converges_on_the_next_run() {
     for kill in 0..KILLS {
         let platform = sandbox(100 + kill + 1);
         let data = tempfile::tempdir().unwrap();
-        connect(data.path(), &platform.info, &name);
+        connect(data.path(), &platform, &name);
         // A pseudo-random point in the run (xorshift), from the very start to its end.
         state ^= state << 13;
         state ^= state >> 7;

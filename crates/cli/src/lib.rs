@@ -16,6 +16,7 @@ use rollcall_core::secret::Keychain;
 
 mod check;
 pub mod logbook;
+mod notify;
 mod output;
 mod preview;
 mod profile;
@@ -71,6 +72,8 @@ enum Command {
     /// Set when a profile syncs on its own (registered with the operating system), switch
     /// it off, or `schedule list` every profile's schedule.
     Schedule(schedule::ScheduleArgs),
+    /// Send a test email, or the client-secret expiry reminders due today.
+    Notify(notify::NotifyArgs),
 }
 
 /// What the `rollcall` binary should do after the command line was read.
@@ -136,6 +139,7 @@ fn run_in_workspace(command: Command, ws: &Workspace, out: &mut dyn Write) -> u8
         Command::History(args) => sync::history(&args, ws, out),
         Command::Undo(args) => sync::undo(&args, ws, out),
         Command::Schedule(args) => schedule::execute(&args, ws, out),
+        Command::Notify(args) => notify::execute(&args, ws, out),
     }
 }
 

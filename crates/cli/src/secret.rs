@@ -1,4 +1,4 @@
-//! `rollcall secret set NAME graph|target`: reads a secret from standard input (never from the
+//! `rollcall secret set NAME graph|target|mail`: reads a secret from standard input (never from the
 //! command line, where it would land in shell history) and stores it in the keychain. The value
 //! is never printed.
 
@@ -23,6 +23,7 @@ enum SecretAction {
         /// The profile's name.
         name: String,
         /// graph: the Entra app's client secret Value. target: the learning platform's token.
+        /// mail: the password of the mail server in [notify.email].
         #[arg(value_enum)]
         kind: KindArg,
     },
@@ -32,6 +33,7 @@ enum SecretAction {
 enum KindArg {
     Graph,
     Target,
+    Mail,
 }
 
 impl KindArg {
@@ -39,6 +41,7 @@ impl KindArg {
         match self {
             KindArg::Graph => SecretTarget::Graph,
             KindArg::Target => SecretTarget::Platform,
+            KindArg::Mail => SecretTarget::Mail,
         }
     }
 
@@ -46,6 +49,7 @@ impl KindArg {
         match self {
             KindArg::Graph => "graph",
             KindArg::Target => "target",
+            KindArg::Mail => "mail",
         }
     }
 }

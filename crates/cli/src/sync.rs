@@ -219,8 +219,9 @@ fn list(name: &str, runs: &[RunSummary]) -> String {
                 done.update,
                 done.reactivate,
                 done.deactivate,
-                match (&run.skipped, run.outcome) {
+                match (run.skipped.as_ref().or(run.failed.as_ref()), run.outcome) {
                     (Some(reason), _) => reason.as_str(),
+                    (None, RunOutcome::Failed) => "did not start",
                     (None, RunOutcome::Ok) => "finished",
                     (None, RunOutcome::Problems) => "finished with problems",
                     (None, RunOutcome::Held) => "deactivations held back",

@@ -73,6 +73,10 @@ pub struct RunRecord {
     /// Why the run did not happen at all (a scheduled run that found another running).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
+    /// Why the run could not start (a scheduled run of a connection switched off, without
+    /// a token, or whose secret cannot be used).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed: Option<String>,
 }
 
 impl RunRecord {
@@ -92,7 +96,7 @@ impl RunRecord {
 pub enum RunOutcome {
     /// Everything planned was done.
     Ok,
-    /// Some people could not be written; the report says who and why.
+    /// Some people could not be written, or Entra could not be read; the report says why.
     Problems,
     /// Deactivations were held back by the guard.
     Held,
@@ -102,6 +106,8 @@ pub enum RunOutcome {
     Unfinished,
     /// A scheduled run that did not start, because another run of the connection was going.
     Skipped,
+    /// A run that could not start (see `failed`).
+    Failed,
 }
 
 /// One run as the history list shows it.
@@ -124,6 +130,8 @@ pub struct RunSummary {
     pub undoable: bool,
     /// Why the run did not happen, when it was skipped.
     pub skipped: Option<String>,
+    /// Why the run could not start, when it could not.
+    pub failed: Option<String>,
 }
 
 impl RunRecord {
@@ -151,15 +159,32 @@ impl RunRecord {
             });
         let stopped = report.is_some_and(|report| report.get("stopped").is_some());
         let errors = count("errors");
+        let has_problem = |code: &str| {
+            report
+                .and_then(|report| report.get("problems"))
+                .and_then(Value::as_array)
+                .is_some_and(|problems| {
+                    problems
+                        .iter()
+                        .any(|problem| problem.get("code").and_then(Value::as_str) == Some(code))
+                })
+        };
+        let read_failed = has_problem(crate::sync::READ_INCOMPLETE);
         let outcome = if self.skipped.is_some() {
             RunOutcome::Skipped
+        } else if self.failed.is_some() {
+            RunOutcome::Failed
         } else if report.is_none() {
             RunOutcome::Unfinished
         } else if stopped {
             RunOutcome::Stopped
+        } else if read_failed {
+            // Entra could not be read (an expired secret, say): that, not what the guard
+            // held back because of it, is what the admin must fix.
+            RunOutcome::Problems
         } else if held > 0 || count("blocked") > 0 {
             RunOutcome::Held
-        } else if errors > 0 {
+        } else if errors > 0 || has_problem(crate::sync::REPORT_NOT_EMAILED) {
             RunOutcome::Problems
         } else {
             RunOutcome::Ok
@@ -177,6 +202,7 @@ impl RunRecord {
             outcome,
             undoable: !self.dry_run && count("deactivated") > 0,
             skipped: self.skipped.clone(),
+            failed: self.failed.clone(),
         }
     }
 }
@@ -278,6 +304,62 @@ impl Ledger {
         Ok(connection.last_insert_rowid())
     }
 
+    /// Records a run that could not start, and why (say, a scheduled run whose secret has
+    /// expired); returns its number. It shows in the history like any run.
+    pub fn record_failed_run(
+        &self,
+        trigger: Trigger,
+        reason: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<i64, LedgerError> {
+        let report = serde_json::to_string(&serde_json::json!({ "failed": reason }))?;
+        let connection = self.lock();
+        connection.execute(
+            "INSERT INTO runs (trigger, dry_run, started_at, finished_at, report) VALUES (?1, 0, ?2, ?2, ?3)",
+            params![trigger.as_str(), timestamp(at), report],
+        )?;
+        Ok(connection.last_insert_rowid())
+    }
+
+    /// Puts `problems` first among the problems of run `run`'s stored report (what the host
+    /// learnt around the run: a read of Entra that did not finish, a report email that could
+    /// not be sent).
+    pub fn add_run_problems(
+        &self,
+        run: i64,
+        problems: &[crate::records::ReadProblem],
+    ) -> Result<(), LedgerError> {
+        if problems.is_empty() {
+            return Ok(());
+        }
+        let connection = self.lock();
+        let stored: Option<String> = connection
+            .query_row(
+                "SELECT report FROM runs WHERE id = ?1",
+                params![run],
+                |row| row.get(0),
+            )
+            .optional()?
+            .flatten();
+        let Some(mut report) = stored.and_then(|text| serde_json::from_str::<Value>(&text).ok())
+        else {
+            return Ok(());
+        };
+        if let Some(list) = report.get_mut("problems").and_then(Value::as_array_mut) {
+            let mut added = problems
+                .iter()
+                .map(serde_json::to_value)
+                .collect::<Result<Vec<Value>, _>>()?;
+            added.append(list);
+            *list = added;
+        }
+        connection.execute(
+            "UPDATE runs SET report = ?1 WHERE id = ?2",
+            params![serde_json::to_string(&report)?, run],
+        )?;
+        Ok(())
+    }
+
     /// The most recent runs, newest first.
     pub fn runs(&self, limit: usize) -> Result<Vec<RunRecord>, LedgerError> {
         let connection = self.lock();
@@ -328,11 +410,15 @@ fn row_to_run(row: &rusqlite::Row<'_>) -> rusqlite::Result<RunRecord> {
     let report: Option<Value> = row
         .get::<_, Option<String>>(7)?
         .and_then(|text| serde_json::from_str(&text).ok());
-    let skipped = report
-        .as_ref()
-        .and_then(|report| report.get("skipped"))
-        .and_then(Value::as_str)
-        .map(str::to_string);
+    let text_of = |key: &str| {
+        report
+            .as_ref()
+            .and_then(|report| report.get(key))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let skipped = text_of("skipped");
+    let failed = text_of("failed");
     Ok(RunRecord {
         id: row.get(0)?,
         trigger: Trigger::parse(&row.get::<_, String>(1)?),
@@ -343,5 +429,6 @@ fn row_to_run(row: &rusqlite::Row<'_>) -> rusqlite::Result<RunRecord> {
         elapsed_ms: to_u64(row.get(6)?),
         report,
         skipped,
+        failed,
     })
 }

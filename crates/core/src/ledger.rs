@@ -2,7 +2,8 @@
 //! each with its Entra object ID, the platform's ID and what was last written. It lives in
 //! a SQLite file of its own per profile (`ledger/<profile>.sqlite3` in the data folder),
 //! apart from the directory cache, so setting the cache aside never loses it. The same file
-//! holds the write journal (`journal`) and the run history (`history`). Migrations are
+//! holds the write journal (`journal`), the run history (`history`) and the reminders sent
+//! (`notices`). Migrations are
 //! numbered by `PRAGMA user_version`. Never holds a secret.
 
 use std::collections::HashMap;
@@ -16,7 +17,7 @@ use crate::data_dir::DataDir;
 use crate::targets::{AccountWrite, Attributes};
 
 /// The schema this code writes; older files are migrated up to it on open.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 const MIGRATIONS: &[&str] = &[
     // 1: owned accounts, the write journal and the run history.
@@ -64,6 +65,13 @@ const MIGRATIONS: &[&str] = &[
         position INTEGER NOT NULL,
         entry TEXT NOT NULL,
         PRIMARY KEY (run, position)
+    );",
+    // 3: the secret-expiry reminders already sent, per expiry date.
+    "CREATE TABLE reminders (
+        expires TEXT NOT NULL,
+        days INTEGER NOT NULL,
+        sent_at TEXT NOT NULL,
+        PRIMARY KEY (expires, days)
     );",
 ];
 

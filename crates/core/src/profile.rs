@@ -43,6 +43,76 @@ pub struct Profile {
     /// When it syncs on its own (`[schedule]`); absent until a schedule is set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<ScheduleSettings>,
+    /// Who hears about runs that fail or hold deactivations back (`[notify]`).
+    #[serde(default, skip_serializing_if = "NotifySettings::is_default")]
+    pub notify: NotifySettings,
+}
+
+/// The `[notify]` table: desktop notifications (on unless switched off) and, optionally, an
+/// email report (`[notify.email]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifySettings {
+    /// A desktop notification when a run fails, holds deactivations back or does not start,
+    /// and before the client secret expires.
+    #[serde(default = "yes")]
+    pub desktop: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<EmailSettings>,
+}
+
+impl Default for NotifySettings {
+    fn default() -> NotifySettings {
+        NotifySettings {
+            desktop: true,
+            email: None,
+        }
+    }
+}
+
+impl NotifySettings {
+    fn is_default(&self) -> bool {
+        *self == NotifySettings::default()
+    }
+}
+
+/// The `[notify.email]` table: where the run report goes, and through which mail server.
+/// The server must offer STARTTLS; its password (when `user` is set) is in the keychain
+/// (`rollcall secret set NAME mail`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailSettings {
+    /// Who gets the report.
+    pub to: Vec<String>,
+    /// The sender's address.
+    pub from: String,
+    /// The mail server's host name.
+    pub server: String,
+    /// Its submission port (587 unless the mail provider says otherwise).
+    #[serde(default = "default_smtp_port")]
+    pub port: u16,
+    /// The user name to sign in to the mail server with; none for a server that takes mail
+    /// without signing in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// Which runs are reported: `problems` (the default) or `every_run`.
+    #[serde(default)]
+    pub when: EmailWhen,
+}
+
+fn default_smtp_port() -> u16 {
+    587
+}
+
+/// Which runs the email reports.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmailWhen {
+    /// Runs that failed, held deactivations back or did not start.
+    #[default]
+    Problems,
+    /// Every run that wrote (not dry runs).
+    EveryRun,
 }
 
 /// Which cloud a profile signs in to.
@@ -340,6 +410,7 @@ impl Profile {
             safety: SafetySettings::default(),
             sync: SyncSettings::default(),
             schedule: None,
+            notify: NotifySettings::default(),
         };
         let text = profile.to_toml()?;
         profile.check_values(&text)?;
@@ -539,6 +610,44 @@ impl Profile {
                 "push_groups",
                 "`push_groups` has an empty entry. Each entry is a group's Object ID from the Entra admin center.".into(),
             ));
+        }
+        if let Some(email) = &self.notify.email {
+            let section = Some("notify.email");
+            if email.to.is_empty() {
+                return Err(invalid(
+                    section,
+                    "to",
+                    "`to` is empty: list who gets the report, for example to = [\"it@school.example\"].".into(),
+                ));
+            }
+            for (key, address) in email
+                .to
+                .iter()
+                .map(|address| ("to", address))
+                .chain([("from", &email.from)])
+            {
+                if let Err(message) = crate::mail::check_address(address) {
+                    return Err(invalid(section, key, message));
+                }
+            }
+            if email.server.trim().is_empty() || email.server.contains(['/', ' ', ':']) {
+                return Err(invalid(
+                    section,
+                    "server",
+                    format!(
+                        "server = \"{}\" is not a mail server's host name. Use the name your mail provider gives for sending (SMTP), for example server = \"smtp.office365.com\", and put the port in `port`.",
+                        email.server
+                    ),
+                ));
+            }
+            if email.port == 0 {
+                return Err(invalid(
+                    section,
+                    "port",
+                    "port = 0 is not a port. Use the mail server's submission port, usually 587."
+                        .into(),
+                ));
+            }
         }
         if let Some(schedule) = &self.schedule {
             match schedule.schedule() {

@@ -61,6 +61,8 @@ pub enum SecretKind {
     Graph,
     /// The learning platform's token (SCIM bearer token).
     Target,
+    /// The password of the mail server the run report is sent through.
+    Mail,
 }
 
 impl SecretKind {
@@ -68,6 +70,7 @@ impl SecretKind {
         match self {
             SecretKind::Graph => "graph",
             SecretKind::Target => "target",
+            SecretKind::Mail => "mail",
         }
     }
 }
@@ -85,8 +88,9 @@ impl FromStr for SecretKind {
         match value {
             "graph" => Ok(SecretKind::Graph),
             "target" => Ok(SecretKind::Target),
+            "mail" => Ok(SecretKind::Mail),
             other => Err(format!(
-                "\"{other}\" is not a kind of secret. Use graph (the Entra client secret) or target (the learning platform's token)."
+                "\"{other}\" is not a kind of secret. Use graph (the Entra client secret), target (the learning platform's token) or mail (the mail server's password)."
             )),
         }
     }
@@ -121,6 +125,15 @@ impl EnteredFor {
         EnteredFor(format!("platform {address}"))
     }
 
+    /// The password of `user` at the mail server `server`, port `port`.
+    pub fn mail_server(server: &str, port: u16, user: &str) -> EnteredFor {
+        EnteredFor(format!(
+            "mail {}:{port} user {}",
+            server.trim().to_ascii_lowercase(),
+            user.trim()
+        ))
+    }
+
     /// What `profile`'s secret of `kind` must have been entered for; `Err` says what the
     /// profile lacks.
     pub fn of(profile: &Profile, kind: SecretKind) -> Result<EnteredFor, String> {
@@ -142,6 +155,21 @@ impl EnteredFor {
                 .ok_or_else(|| {
                     format!(
                         "\"{}\" has no learning platform address yet. Set its SCIM address first, then store the token for it.",
+                        profile.name
+                    )
+                }),
+            SecretKind::Mail => profile
+                .notify
+                .email
+                .as_ref()
+                .and_then(|email| {
+                    email.user.as_deref().map(|user| {
+                        EnteredFor::mail_server(&email.server, email.port, user)
+                    })
+                })
+                .ok_or_else(|| {
+                    format!(
+                        "\"{}\" has no mail server user yet. Set [notify.email] with its server and user first, then store the password for it.",
                         profile.name
                     )
                 }),
@@ -183,6 +211,10 @@ pub enum SecretUseError {
         "The learning platform's token was entered for another address; enter it again. (The connection \"{profile}\" now writes to another platform address than when its token was stored, so Rollcall did not send it. Enter the token in the connection's settings, or with `rollcall secret set {profile} target`.)"
     )]
     PlatformChanged { profile: String },
+    #[error(
+        "The mail password was entered for another mail server or user; enter it again with `rollcall secret set {profile} mail`. (The email settings of \"{profile}\" changed since it was stored, so Rollcall did not send it.)"
+    )]
+    MailServerChanged { profile: String },
     #[error("{0}")]
     Unknown(String),
 }
@@ -237,6 +269,9 @@ pub fn read_for_profile(
             profile: profile.name.clone(),
         },
         SecretKind::Target => SecretUseError::PlatformChanged {
+            profile: profile.name.clone(),
+        },
+        SecretKind::Mail => SecretUseError::MailServerChanged {
             profile: profile.name.clone(),
         },
     };

@@ -171,14 +171,40 @@ pub struct SyncReport {
 }
 
 impl SyncReport {
-    /// True when anything was held back or failed: the CLI's exit status 1.
+    /// True when anything was held back or failed, Entra could not be read or the report
+    /// could not be emailed: the CLI's exit status 1.
     pub fn has_problems(&self) -> bool {
-        !self.errors.is_empty()
+        self.failed()
             || !self.blocked.is_empty()
+            || self
+                .problems
+                .iter()
+                .any(|problem| problem.code == REPORT_NOT_EMAILED)
+    }
+
+    /// True when the run stopped, someone could not be written, deactivations were skipped
+    /// after a failure, or the read of Entra did not finish.
+    pub fn failed(&self) -> bool {
+        !self.errors.is_empty()
             || self.stopped.is_some()
             || self.deactivations_skipped.is_some()
+            || self.read_incomplete().is_some()
+    }
+
+    /// The problem saying the read of Entra did not finish, when it did not.
+    pub fn read_incomplete(&self) -> Option<&ReadProblem> {
+        self.problems
+            .iter()
+            .find(|problem| problem.code == READ_INCOMPLETE)
     }
 }
+
+/// The problem code of a run whose read of Entra did not finish (it worked from the last
+/// complete read and switched nobody off).
+pub const READ_INCOMPLETE: &str = "read_incomplete";
+
+/// The problem code of a run whose email report could not be sent.
+pub const REPORT_NOT_EMAILED: &str = "report_not_emailed";
 
 /// The estimate for a plan, from the ledger's history.
 pub fn estimate(plan: &SyncPlan, ledger: &Ledger) -> Result<Estimate, LedgerError> {

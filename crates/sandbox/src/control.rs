@@ -122,6 +122,17 @@ impl SandboxControl {
         self.state.app_infos()
     }
 
+    /// Makes every client secret of the app expired, as when its end date has passed: the
+    /// sign-in then answers AADSTS7000222.
+    pub fn expire_secrets(&self, client_id: &str) -> Result<(), ControlError> {
+        let ended = chrono::Utc::now() - chrono::Duration::days(1);
+        self.with_app(client_id, |app| {
+            for secret in &mut app.secrets {
+                secret.end = ended;
+            }
+        })
+    }
+
     /// Admin consent: grants every configured role. Tokens issued before keep their roles.
     pub fn grant_consent(&self, client_id: &str) -> Result<(), ControlError> {
         self.with_app(client_id, |app| {
@@ -495,6 +506,10 @@ pub(crate) fn routes() -> Router<Arc<SandboxState>> {
             put(|State(s): Shared, Path(id): Path<String>, b: Bytes| async move {
                 answer(body::<Enabled>(&b).and_then(|e| control(&s).set_app_enabled(&id, e.enabled)))
             }),
+        )
+        .route(
+            "/_sandbox/apps/{client_id}/expire-secrets",
+            post(|State(s): Shared, Path(id): Path<String>| async move { answer(control(&s).expire_secrets(&id)) }),
         )
         .route(
             "/_sandbox/faults",

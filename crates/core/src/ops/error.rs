@@ -70,6 +70,8 @@ pub enum ErrorCode {
     /// The operating system did not take the schedule (no user session manager, no
     /// permission).
     Register,
+    /// The run report or a notice could not be emailed (mail settings, password, server).
+    Mail,
 }
 
 /// Exit status of a command that ran and found problems (or that the computer failed).
@@ -110,6 +112,7 @@ impl ErrorCode {
             ErrorCode::Schedule => "schedule",
             ErrorCode::FirstSyncNeeded => "first_sync_needed",
             ErrorCode::Register => "register",
+            ErrorCode::Mail => "mail",
         }
     }
 
@@ -145,7 +148,8 @@ impl ErrorCode {
             | ErrorCode::Stopped
             | ErrorCode::Busy
             | ErrorCode::FirstSyncNeeded
-            | ErrorCode::Register => EXIT_PROBLEMS,
+            | ErrorCode::Register
+            | ErrorCode::Mail => EXIT_PROBLEMS,
         }
     }
 }
@@ -235,6 +239,7 @@ mod tests {
             ErrorCode::Schedule,
             ErrorCode::FirstSyncNeeded,
             ErrorCode::Register,
+            ErrorCode::Mail,
         ] {
             assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
         }

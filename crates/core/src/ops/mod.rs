@@ -17,6 +17,7 @@ mod accounts;
 mod connection;
 mod error;
 mod home;
+mod notices;
 mod platform;
 mod profiles;
 mod reading;
@@ -71,6 +72,7 @@ pub struct Workspace {
     demo_platform: Option<String>,
     scheduler: Arc<dyn OsScheduler>,
     program: Option<PathBuf>,
+    notifier: Arc<dyn crate::notices::Notifier>,
 }
 
 /// Which Entra (sign-in and Graph) addresses the connection wizard talks to.
@@ -108,6 +110,7 @@ impl Workspace {
             demo_platform: None,
             scheduler,
             program: None,
+            notifier: Arc::new(crate::notices::DesktopNotifier),
         }
     }
 

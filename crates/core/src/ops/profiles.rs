@@ -34,6 +34,8 @@ pub enum SecretTarget {
     Graph,
     /// The learning platform's token.
     Platform,
+    /// The mail server's password, for the run report by email.
+    Mail,
 }
 
 impl Workspace {
@@ -138,6 +140,16 @@ impl Workspace {
                 })?;
                 (SecretKind::Target, Secret::new(token))
             }
+            SecretTarget::Mail => {
+                let password = value.trim_end_matches(['\r', '\n']);
+                if password.is_empty() {
+                    return Err(OpError::new(
+                        ErrorCode::SecretInvalid,
+                        "Nothing was stored: the password is empty. Type or paste the mail server's password.",
+                    ));
+                }
+                (SecretKind::Mail, Secret::new(password.to_string()))
+            }
         };
         store_for_profile(self.secrets(), &profile, kind, &secret).map_err(|error| match error {
             SecretUseError::Keychain(error) => {
@@ -147,6 +159,7 @@ impl Workspace {
                 match kind {
                     SecretKind::Graph => ErrorCode::ProfileInvalid,
                     SecretKind::Target => ErrorCode::NoTarget,
+                    SecretKind::Mail => ErrorCode::ProfileInvalid,
                 },
                 format!("Nothing was stored. {other}"),
             ),

@@ -121,7 +121,44 @@ impl Workspace {
     /// through its learning platform (nothing, on a dry run). A read that did not finish is
     /// reported and holds every deactivation; the run still creates and updates from the
     /// last complete read. A scheduled run of a connection that is switched off is refused.
+    ///
+    /// Afterwards the admin is told (`ops::notices`): a scheduled run that failed, held
+    /// deactivations back or could not start shows a desktop notice and is kept in the
+    /// history; the email report goes out as `[notify.email]` asks; a scheduled run also
+    /// sends the secret-expiry reminder due today.
     pub async fn sync(
+        &self,
+        profile: &str,
+        request: &SyncRequest,
+        observer: SyncObserver,
+    ) -> OpResult<SyncReport> {
+        let outcome = self.sync_once(profile, request, observer).await;
+        if request.dry_run {
+            return outcome;
+        }
+        if request.trigger == Trigger::Schedule
+            && let Ok(loaded) = self.profile(profile)
+            && let Err(error) = self.remind(&loaded).await
+        {
+            tracing::warn!(connection = %loaded.name, problem = %error.message, "reminder not sent");
+        }
+        match outcome {
+            Ok(mut report) => {
+                if let Ok(loaded) = self.profile(profile) {
+                    self.tell_run(&loaded, &mut report).await;
+                }
+                Ok(report)
+            }
+            Err(error) => {
+                if request.trigger == Trigger::Schedule {
+                    self.tell_refused(profile, &error).await;
+                }
+                Err(error)
+            }
+        }
+    }
+
+    async fn sync_once(
         &self,
         profile: &str,
         request: &SyncRequest,
@@ -176,18 +213,22 @@ impl Workspace {
         let mut report = sync::run(&loaded, view, &context, &options)
             .await
             .map_err(sync_error)?;
+        // What the host learnt around the run goes into its stored report too, so the
+        // history says why a scheduled run did not read Entra.
+        let mut learnt = Vec::new();
         if let Err(error) = read {
-            report.problems.insert(
-                0,
-                ReadProblem {
-                    code: "read_incomplete".into(),
-                    message: format!(
-                        "The read of Entra did not finish ({error}), so this run worked from the last complete read and switched nobody off."
-                    ),
-                },
-            );
+            learnt.push(ReadProblem {
+                code: sync::READ_INCOMPLETE.into(),
+                message: format!(
+                    "The read of Entra did not finish ({error}), so this run worked from the last complete read and switched nobody off."
+                ),
+            });
         }
-        report.problems.splice(0..0, notices);
+        learnt.extend(notices);
+        ledger
+            .add_run_problems(report.run, &learnt)
+            .map_err(ledger_error)?;
+        report.problems.splice(0..0, learnt);
         Ok(report)
     }
 

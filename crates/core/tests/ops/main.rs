@@ -278,6 +278,7 @@ async fn a_missing_group_or_connection_has_its_own_code() {
     );
 }
 
+mod notices;
 mod schedule;
 
 mod sync {

@@ -465,6 +465,7 @@ export function fakeRun(given: Partial<RunSummary> = {}): RunSummary {
     outcome: 'ok',
     undoable: false,
     skipped: null,
+    failed: null,
     ...given,
   };
 }

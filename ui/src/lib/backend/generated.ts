@@ -9,7 +9,7 @@ export type DemoValues = { tenant_id: string, tenant_domain: string, apps: Array
 
 export type DemoApp = { name: string, client_id: string, secret: string, secret_id: string, state: 'healthy' | 'no_consent' | 'partial' | 'expired' | 'disabled', };
 
-export type ErrorCode = "profile_not_found" | "profile_invalid" | "profile_write" | "data_folder" | "keychain" | "secret_invalid" | "cloud" | "connect" | "scope" | "group_not_found" | "graph" | "cache" | "export_path" | "export" | "no_target" | "target" | "ledger" | "no_such_person" | "no_such_run" | "nothing_to_undo" | "disabled" | "stopped" | "target_url" | "target_token" | "target_folder" | "busy" | "schedule" | "first_sync_needed" | "register";
+export type ErrorCode = "profile_not_found" | "profile_invalid" | "profile_write" | "data_folder" | "keychain" | "secret_invalid" | "cloud" | "connect" | "scope" | "group_not_found" | "graph" | "cache" | "export_path" | "export" | "no_target" | "target" | "ledger" | "no_such_person" | "no_such_run" | "nothing_to_undo" | "disabled" | "stopped" | "target_url" | "target_token" | "target_folder" | "busy" | "schedule" | "first_sync_needed" | "register" | "mail";
 
 export type OpError = { code: ErrorCode, message: string, };
 
@@ -471,7 +471,7 @@ people: Array<PlannedPerson>, };
 
 export type SyncChoice = { dry_run: boolean, force_deactivations: boolean, only: string | null, };
 
-export type RunOutcome = "ok" | "problems" | "held" | "stopped" | "unfinished" | "skipped";
+export type RunOutcome = "ok" | "problems" | "held" | "stopped" | "unfinished" | "skipped" | "failed";
 
 export type RunSummary = { id: number, trigger: Trigger, dry_run: boolean, started_at: string, finished_at: string | null, elapsed_ms: number, 
 /**
@@ -493,7 +493,11 @@ undoable: boolean,
 /**
  * Why the run did not happen, when it was skipped.
  */
-skipped: string | null, };
+skipped: string | null, 
+/**
+ * Why the run could not start, when it could not.
+ */
+failed: string | null, };
 
 export type ConnectionOverview = { name: string, enabled: boolean, 
 /**

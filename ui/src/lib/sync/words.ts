@@ -30,6 +30,7 @@ export const OUTCOME_WORDS: Record<RunOutcome, string> = {
   stopped: 'Stopped',
   unfinished: 'Did not finish',
   skipped: 'Skipped: another sync was running',
+  failed: 'Did not start',
 };
 
 /** Per-person problem codes the engine sends, each as a sentence with what to do. */

@@ -1,0 +1,243 @@
+//! Telling the admin what happened while nobody watched: after a scheduled run, a desktop
+//! notice when it failed or held deactivations back; after any run that wrote, the email
+//! report the connection's `[notify.email]` asks for; a scheduled run that could not start,
+//! recorded in the history and told; and the secret-expiry reminders due today.
+
+use std::sync::Arc;
+
+use super::{ErrorCode, OpError, OpResult, Workspace};
+use crate::history::Trigger;
+use crate::ledger::{Ledger, LedgerError};
+use crate::mail::{self, Email};
+use crate::notices::{self, Notice, Notifier};
+use crate::profile::{EmailWhen, Profile};
+use crate::records::ReadProblem;
+use crate::secret::{SecretKind, SecretUseError};
+use crate::sync::SyncReport;
+
+impl Workspace {
+    /// The same workspace showing notices through `notifier` (by default the desktop's
+    /// notification service; tests keep them in a `MemoryNotifier`).
+    pub fn with_notifier(mut self, notifier: Arc<dyn Notifier>) -> Workspace {
+        self.notifier = notifier;
+        self
+    }
+
+    /// Shows `notice` on the desktop when the connection wants desktop notices. A notice
+    /// that cannot be shown is logged, never a reason for the run to fail.
+    async fn show(&self, profile: &Profile, notice: &Notice) {
+        if !profile.notify.desktop {
+            return;
+        }
+        let notifier = self.notifier.clone();
+        let shown = notice.clone();
+        let outcome = tokio::task::spawn_blocking(move || notifier.notify(&shown)).await;
+        match outcome {
+            Ok(Ok(())) => {
+                tracing::info!(connection = %profile.name, kind = ?notice.kind, "notice shown");
+            }
+            Ok(Err(problem)) => {
+                tracing::warn!(connection = %profile.name, %problem, "notice not shown");
+            }
+            Err(error) => {
+                tracing::warn!(connection = %profile.name, %error, "notice not shown");
+            }
+        }
+    }
+
+    /// Sends `email` as the connection's `[notify.email]` says; `Ok(false)` when it has
+    /// none. The password comes from the keychain, only for the server and user it was
+    /// entered for.
+    async fn email(&self, profile: &Profile, email: &Email) -> OpResult<bool> {
+        let Some(settings) = &profile.notify.email else {
+            return Ok(false);
+        };
+        let password = if settings.user.is_some() {
+            match crate::secret::read_for_profile(self.secrets(), profile, SecretKind::Mail) {
+                Ok(password) => password,
+                Err(SecretUseError::Keychain(error)) => {
+                    return Err(OpError::new(ErrorCode::Keychain, error.to_string()));
+                }
+                Err(error) => return Err(OpError::new(ErrorCode::Mail, error.to_string())),
+            }
+        } else {
+            None
+        };
+        mail::send(&profile.name, settings, password.as_ref(), email)
+            .await
+            .map_err(|error| OpError::new(ErrorCode::Mail, error.to_string()))?;
+        tracing::info!(connection = %profile.name, subject = %email.subject, "report emailed");
+        Ok(true)
+    }
+
+    /// After a run that wrote: the desktop notice (scheduled runs) and the email report.
+    /// A report email that could not be sent becomes a problem of the run, in the history
+    /// too, so the admin sees it on the home screen.
+    pub(super) async fn tell_run(&self, profile: &Profile, report: &mut SyncReport) {
+        if report.dry_run {
+            return;
+        }
+        let notice = notices::for_run(&profile.name, report);
+        if let Some(notice) = &notice
+            && report.trigger == Trigger::Schedule
+        {
+            self.show(profile, notice).await;
+        }
+        let wanted = profile
+            .notify
+            .email
+            .as_ref()
+            .is_some_and(|email| email.when == EmailWhen::EveryRun || notice.is_some());
+        if !wanted {
+            return;
+        }
+        let email = mail::run_email(&profile.name, report, notice.as_ref());
+        if let Err(error) = self.email(profile, &email).await {
+            tracing::warn!(connection = %profile.name, problem = %error.message, "report not emailed");
+            let problem = ReadProblem {
+                code: crate::sync::REPORT_NOT_EMAILED.into(),
+                message: error.message,
+            };
+            if let Ok(ledger) = self.ledger(&profile.name) {
+                let _ = ledger.add_run_problems(report.run, std::slice::from_ref(&problem));
+            }
+            report.problems.insert(0, problem);
+        }
+    }
+
+    /// A scheduled run of `name` that could not start: recorded in its history (unless it
+    /// was skipped for another run, which is recorded already) and told on the desktop and
+    /// by email.
+    pub(super) async fn tell_refused(&self, name: &str, error: &OpError) {
+        if matches!(error.code, ErrorCode::Busy | ErrorCode::ProfileNotFound) {
+            return;
+        }
+        let Ok(profile) = self.profile(name) else {
+            return;
+        };
+        let recorded = self
+            .ledger(&profile.name)
+            .and_then(|ledger| {
+                ledger
+                    .record_failed_run(Trigger::Schedule, &error.message, self.clock().now())
+                    .map_err(super::sync::ledger_error)
+            })
+            .map_err(|problem| {
+                tracing::warn!(connection = %profile.name, problem = %problem.message, "refused run not recorded");
+            });
+        let notice = notices::for_refused_run(&profile.name, &error.message);
+        self.show(&profile, &notice).await;
+        if profile.notify.email.is_some()
+            && let Err(problem) = self.email(&profile, &mail::notice_email(&notice)).await
+        {
+            tracing::warn!(connection = %profile.name, problem = %problem.message, "notice not emailed");
+            if let Ok(run) = recorded
+                && let Ok(ledger) = self.ledger(&profile.name)
+            {
+                let _ = ledger.add_run_problems(
+                    run,
+                    &[ReadProblem {
+                        code: crate::sync::REPORT_NOT_EMAILED.into(),
+                        message: problem.message,
+                    }],
+                );
+            }
+        }
+    }
+
+    /// Sends the secret-expiry reminders due today for every connection (30, 14, 7 and 1
+    /// days before, and once it has expired; each once per expiry date), on the desktop and
+    /// by email where the connection has it. Returns the reminders sent. The window calls it
+    /// at start, and every scheduled run for its own connection.
+    pub async fn send_reminders(&self) -> OpResult<Vec<Notice>> {
+        let mut sent = Vec::new();
+        for name in self.profiles().list().map_err(super::profile_error)? {
+            if let Ok(profile) = self.profile(&name)
+                && let Some(notice) = self.remind(&profile).await?
+            {
+                sent.push(notice);
+            }
+        }
+        Ok(sent)
+    }
+
+    /// The reminder due today for `profile`'s client secret, sent and recorded; `None` when
+    /// none is due or its expiry date is not known.
+    pub(super) async fn remind(&self, profile: &Profile) -> OpResult<Option<Notice>> {
+        let Some(expires) = profile.entra.secret_expires else {
+            return Ok(None);
+        };
+        let today = self.clock().now().date_naive();
+        let ledger = self.ledger(&profile.name)?;
+        let key = expires.to_string();
+        let already = ledger
+            .reminders_sent(&key)
+            .map_err(super::sync::ledger_error)?;
+        let Some(days) = notices::reminder_due(expires, today, &already) else {
+            return Ok(None);
+        };
+        let notice = notices::expiry_reminder(&profile.name, expires, today);
+        ledger
+            .record_reminder(&key, days, self.clock().now())
+            .map_err(super::sync::ledger_error)?;
+        self.show(profile, &notice).await;
+        if profile.notify.email.is_some()
+            && let Err(problem) = self.email(profile, &mail::notice_email(&notice)).await
+        {
+            tracing::warn!(connection = %profile.name, problem = %problem.message, "reminder not emailed");
+        }
+        Ok(Some(notice))
+    }
+
+    /// Sends a test email through the connection's `[notify.email]`, so the admin can see
+    /// the settings work before a run depends on them.
+    pub async fn send_test_email(&self, name: &str) -> OpResult<()> {
+        let profile = self.profile(name)?;
+        let email = Email {
+            subject: format!("Rollcall: test email for \"{}\"", profile.name),
+            body: format!(
+                "This is a test from Rollcall. Run reports of \"{}\" will come to this address.\r\n",
+                profile.name
+            ),
+        };
+        if self.email(&profile, &email).await? {
+            Ok(())
+        } else {
+            Err(OpError::new(
+                ErrorCode::Mail,
+                format!(
+                    "\"{}\" has no email settings. Add a [notify.email] table to its profile with to, from and server (and user, with the password stored by `rollcall secret set {} mail`).",
+                    profile.name, profile.name
+                ),
+            ))
+        }
+    }
+}
+
+impl Ledger {
+    /// The reminders already sent for a secret expiring on `expires` (days before expiry).
+    pub fn reminders_sent(&self, expires: &str) -> Result<Vec<i64>, LedgerError> {
+        let connection = self.lock();
+        let mut statement = connection.prepare("SELECT days FROM reminders WHERE expires = ?1")?;
+        let rows = statement.query_map(rusqlite::params![expires], |row| row.get(0))?;
+        let mut days = Vec::new();
+        for row in rows {
+            days.push(row?);
+        }
+        Ok(days)
+    }
+
+    /// Records that the reminder `days` before `expires` was sent.
+    pub fn record_reminder(
+        &self,
+        expires: &str,
+        days: i64,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), LedgerError> {
+        self.lock().execute(
+            "INSERT OR IGNORE INTO reminders (expires, days, sent_at) VALUES (?1, ?2, ?3)",
+            rusqlite::params![expires, days, crate::ledger::timestamp(at)],
+        )?;
+        Ok(())
+    }
+}
