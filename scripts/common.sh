@@ -20,8 +20,8 @@ APP_PACKAGES=(build-essential pkg-config file libssl-dev libwebkit2gtk-4.1-dev l
   libayatana-appindicator3-dev librsvg2-dev xdg-utils)
 # Packages the tests add: a virtual display, the WebDriver for the webview, a keyring,
 # xdotool to answer the system's save dialog as an admin would, and systemd for
-# `systemd-analyze verify` of the schedule's units.
-TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus gnome-keyring libsecret-tools imagemagick xdotool systemd)
+# `systemd-analyze verify` of the schedule's units, and rpm to read the .rpm package's header.
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus gnome-keyring libsecret-tools imagemagick xdotool systemd rpm)
 
 install_packages() {
   command -v dpkg-query >/dev/null || fail "this script installs with apt; on another system install: $*"

@@ -1,6 +1,7 @@
 //! Opening the Rollcall window: picks the data directory, starts the demo tenant when asked,
-//! and creates the main window with its webview storage inside that data directory, so demo
-//! and test runs never share storage with real use.
+//! keeps one window per data folder (opening Rollcall again brings that window forward), and
+//! creates the main window with its webview storage inside that data directory, so demo and
+//! test runs never share storage with real use.
 
 use std::any::Any;
 use std::io::Write;
@@ -13,6 +14,7 @@ use rollcall_core::cloud::Cloud;
 use rollcall_core::data_dir::{DataDir, Mode};
 use rollcall_core::ops::{Endpoints, Workspace};
 use rollcall_core::secret::Keychain;
+use sha2::{Digest, Sha256};
 use tauri::ipc::CapabilityBuilder;
 use tauri::{AppHandle, Manager, WebviewUrl, WebviewWindowBuilder};
 
@@ -50,16 +52,21 @@ fn run(demo: bool, explicit_data_dir: Option<&Path>) -> Result<(), String> {
         None
     };
     let mut context = tauri::generate_context!();
+    let config = context.config_mut();
     if demo {
         // Demo (and test) runs get an identifier of their own, so nothing the platform keys
         // on the identifier is shared with real use.
-        let config = context.config_mut();
         config.identifier = format!("{}.demo", config.identifier);
     }
+    config.identifier = instance_identifier(&config.identifier, data_dir.path());
     let webview_dir = data_dir.webview();
     let workspace = workspace(data_dir, tenant.as_ref())?;
     let app = build_reporting_panics(move || {
         tauri::Builder::default()
+            // First, so a second start hands over before anything else is set up.
+            .plugin(tauri_plugin_single_instance::init(|app, _, _| {
+                bring_forward(app);
+            }))
             .plugin(tauri_plugin_opener::init())
             .plugin(tauri_plugin_dialog::init())
             .manage(tenant)
@@ -79,6 +86,37 @@ fn run(demo: bool, explicit_data_dir: Option<&Path>) -> Result<(), String> {
     })?;
     app.run(|_, _| {});
     Ok(())
+}
+
+/// The identifier the running window is known by, which is what the single-instance plugin
+/// keys on (the D-Bus name on Linux, the named mutex on Windows, the socket on macOS): the
+/// app's identifier (`.demo` in demo mode) and the data folder. Opening Rollcall again with
+/// the same mode and folder brings the open window forward and exits at once, because two
+/// windows on one folder would only race each other; a run with another `--data-dir` (another
+/// organisation's folder, or each test's own folder) opens its own window, as an admin who
+/// chose a different folder expects. Headless commands never get here and are never held
+/// back: a scheduled sync runs while the window is open.
+fn instance_identifier(identifier: &str, data_dir: &Path) -> String {
+    // The folder as the file system names it, so `./x` and `/home/me/x` are one folder.
+    let folder = std::fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
+    let digest = Sha256::digest(folder.as_os_str().as_encoded_bytes());
+    let key: String = digest[..8]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    format!("{identifier}.folder-{key}")
+}
+
+/// A second start of Rollcall on this window's folder: show the window, un-minimised and
+/// focused, instead of opening another.
+fn bring_forward<R: tauri::Runtime>(app: &AppHandle<R>) {
+    let Some(window) = app.get_webview_window(MAIN_WINDOW) else {
+        return;
+    };
+    tracing::info!("Rollcall was opened again; bringing its window forward");
+    let _ = window.unminimize();
+    let _ = window.show();
+    let _ = window.set_focus();
 }
 
 /// The keychain service demo runs file their secrets under, so demo entries never mix with
@@ -187,4 +225,26 @@ fn remind_in_background(app: &AppHandle) {
             tracing::warn!(problem = %error.message, "reminders not sent");
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_folder_is_one_instance_and_another_folder_is_another() {
+        let first = tempfile::tempdir().unwrap();
+        let second = tempfile::tempdir().unwrap();
+        let id = "app.rollcall.desktop.demo";
+        let same = instance_identifier(id, first.path());
+        assert_eq!(same, instance_identifier(id, &first.path().join(".")));
+        assert_ne!(same, instance_identifier(id, second.path()));
+        assert_ne!(
+            same,
+            instance_identifier("app.rollcall.desktop", first.path())
+        );
+        // A D-Bus name element: letters, digits, '-' and '_', not starting with a digit.
+        let last = same.rsplit('.').next().unwrap();
+        assert!(last.starts_with("folder-") && last.len() == "folder-".len() + 16);
+    }
 }

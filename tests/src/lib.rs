@@ -31,25 +31,26 @@ pub fn workspace_root() -> PathBuf {
     crate_dir.parent().unwrap_or(crate_dir).to_path_buf()
 }
 
+/// The build's debug folder: `target/debug` (honouring `CARGO_TARGET_DIR`).
+fn debug_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .filter(|value| !value.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("target"));
+    let target = if target.is_absolute() {
+        target
+    } else {
+        workspace_root().join(target)
+    };
+    target.join("debug")
+}
+
 /// The `rollcall` binary under test: `ROLLCALL_BIN` if set, else `target/debug/rollcall`
 /// (honouring `CARGO_TARGET_DIR`). Fails with a hint to build it when it is missing.
 pub fn rollcall_bin() -> Result<PathBuf, String> {
     let path = match std::env::var_os("ROLLCALL_BIN").filter(|value| !value.is_empty()) {
         Some(path) => PathBuf::from(path),
-        None => {
-            let target = std::env::var_os("CARGO_TARGET_DIR")
-                .filter(|value| !value.is_empty())
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from("target"));
-            let target = if target.is_absolute() {
-                target
-            } else {
-                workspace_root().join(target)
-            };
-            target
-                .join("debug")
-                .join(format!("rollcall{}", std::env::consts::EXE_SUFFIX))
-        }
+        None => debug_dir().join(format!("rollcall{}", std::env::consts::EXE_SUFFIX)),
     };
     if path.is_file() {
         Ok(path)
@@ -57,6 +58,54 @@ pub fn rollcall_bin() -> Result<PathBuf, String> {
         Err(format!(
             "The rollcall binary was not found at {}. Build it first with `cargo build -p rollcall`, \
              or point ROLLCALL_BIN at it.",
+            path.display()
+        ))
+    }
+}
+
+/// The Linux packages the test command builds (`tauri build --debug --bundles deb,rpm`).
+#[derive(Debug, Clone, Copy)]
+pub enum LinuxPackage {
+    Deb,
+    Rpm,
+}
+
+/// How the project's test command builds the Linux packages; printed when one is missing.
+pub const HOW_TO_BUILD_PACKAGES: &str = "Build them the way the project's test command does: \
+     `npm --prefix ui ci`, `npm --prefix ui run build`, `cargo build -p rollcall`, then \
+     `(cd src-tauri && ../ui/node_modules/.bin/tauri build --debug --bundles deb,rpm --ci)`.";
+
+/// The package under test: `ROLLCALL_DEB` / `ROLLCALL_RPM` if set, else where a debug
+/// `tauri build` puts it. Fails with how to build it when it is missing.
+pub fn linux_package(kind: LinuxPackage) -> Result<PathBuf, String> {
+    let version = env!("CARGO_PKG_VERSION");
+    let (variable, default) = match kind {
+        LinuxPackage::Deb => {
+            let arch = match std::env::consts::ARCH {
+                "x86_64" => "amd64",
+                "aarch64" => "arm64",
+                other => other,
+            };
+            ("ROLLCALL_DEB", format!("deb/Rollcall_{version}_{arch}.deb"))
+        }
+        LinuxPackage::Rpm => {
+            let arch = std::env::consts::ARCH;
+            (
+                "ROLLCALL_RPM",
+                format!("rpm/Rollcall-{version}-1.{arch}.rpm"),
+            )
+        }
+    };
+    let path = match std::env::var_os(variable).filter(|value| !value.is_empty()) {
+        Some(path) => PathBuf::from(path),
+        None => debug_dir().join("bundle").join(default),
+    };
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(format!(
+            "The {kind:?} package was not found at {} (set {variable} to test another file). \
+             {HOW_TO_BUILD_PACKAGES}",
             path.display()
         ))
     }
