@@ -1,6 +1,7 @@
 //! Opening the Rollcall window: picks the data directory, starts the demo tenant when asked,
-//! and creates the main window with its webview storage inside that data directory, so demo
-//! and test runs never share storage with real use.
+//! creates the main window with its webview storage inside that data directory, so demo
+//! and test runs never share storage with real use, and starts putting right what is
+//! registered with the operating system's scheduler.
 
 use std::any::Any;
 use std::io::Write;
@@ -12,6 +13,7 @@ use std::sync::Arc;
 use rollcall_core::cloud::Cloud;
 use rollcall_core::data_dir::{DataDir, Mode};
 use rollcall_core::ops::{Endpoints, Workspace};
+use rollcall_core::schedule::FolderScheduler;
 use rollcall_core::secret::Keychain;
 use tauri::ipc::CapabilityBuilder;
 use tauri::{AppHandle, Manager, WebviewUrl, WebviewWindowBuilder};
@@ -66,12 +68,17 @@ fn run(demo: bool, explicit_data_dir: Option<&Path>) -> Result<(), String> {
             .manage(workspace)
             .manage(commands::ChosenExports::default())
             .manage(commands::ChosenFolders::default())
+            .manage(commands::StartupRepair::default())
             .invoke_handler(commands::handler())
             .setup(move |app| {
                 if demo {
                     allow_demo_pages(app.handle())?;
                 }
                 create_main_window(app.handle(), webview_dir)?;
+                // What the operating system has registered is put right after the window
+                // is on its way; the schedule commands wait for it, nothing else does.
+                let ws = app.state::<Workspace>().inner().clone();
+                app.state::<commands::StartupRepair>().start(ws);
                 Ok(())
             })
             .build(context)
@@ -86,7 +93,8 @@ pub const DEMO_KEYCHAIN_SERVICE: &str = "rollcall-demo";
 
 /// The engine's workspace the window's commands run in: the data folder, the OS keychain,
 /// and in demo mode the demo organisation's sign-in and Graph addresses, whatever cloud the
-/// wizard chooses.
+/// wizard chooses, and a scheduler that keeps what it would register in the demo data folder
+/// (`schedule/`), so a demo never registers anything with this computer.
 fn workspace(data_dir: DataDir, demo: Option<&DemoTenant>) -> Result<Workspace, String> {
     let Some(tenant) = demo else {
         return Ok(Workspace::new(data_dir, Arc::new(Keychain::new())));
@@ -97,10 +105,12 @@ fn workspace(data_dir: DataDir, demo: Option<&DemoTenant>) -> Result<Workspace, 
             "The demo organisation's addresses were refused: {error}. Restart Rollcall with --demo."
         )
     })?;
+    let scheduler = FolderScheduler::new(data_dir.path().join("schedule"));
     Ok(Workspace::new(
         data_dir,
         Arc::new(Keychain::with_service(DEMO_KEYCHAIN_SERVICE)),
     )
+    .with_scheduler(Arc::new(scheduler))
     .with_endpoints(Endpoints::Pinned(cloud))
     .with_demo_platform(info.scim_url.clone()))
 }

@@ -71,6 +71,7 @@ pub struct Workspace {
     demo_platform: Option<String>,
     scheduler: Arc<dyn OsScheduler>,
     program: Option<PathBuf>,
+    refusals: schedule::Refusals,
 }
 
 /// Which Entra (sign-in and Graph) addresses the connection wizard talks to.
@@ -108,6 +109,7 @@ impl Workspace {
             demo_platform: None,
             scheduler,
             program: None,
+            refusals: schedule::Refusals::default(),
         }
     }
 
