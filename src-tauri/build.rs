@@ -37,6 +37,9 @@ const COMMANDS: &[&str] = &[
     "find_people",
     "platform_account",
     "open_log_folder",
+    "schedule_status",
+    "set_schedule",
+    "clear_schedule",
 ];
 
 fn main() {

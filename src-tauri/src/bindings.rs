@@ -16,8 +16,8 @@ use rollcall_core::listing::{ChangeKind, Outcome, PlannedPerson, ValueChange};
 use rollcall_core::ops::{
     AccountSample, ChosenCloud, ConnectionOverview, ConnectionRequest, ErrorCode, ExportedFile,
     FieldProblem, MappedValue, MappingPreview, OpError, PermissionNeed, PersonMatch,
-    PlatformAccount, PortalPages, SavedConnection, SavedScope, ScopeChoice, TargetChoice,
-    TargetField, TargetFieldProblem, TenantLookup, UnsendablePerson,
+    PlatformAccount, PortalPages, RegistrationState, SavedConnection, SavedScope, ScheduleStatus,
+    ScopeChoice, TargetChoice, TargetField, TargetFieldProblem, TenantLookup, UnsendablePerson,
 };
 use rollcall_core::permissions::PermissionReport;
 use rollcall_core::plan::MatchedBy;
@@ -26,6 +26,7 @@ use rollcall_core::profile::{
     MappingSettings, SafetySettings, TargetKind, TargetSettings, UsernameSource,
 };
 use rollcall_core::records::ReadProblem;
+use rollcall_core::schedule::ScheduleSettings;
 use rollcall_core::sync::{AdoptedAccount, Estimate, PlannedDeactivation, SyncReport};
 use ts_rs::{Config, TS};
 
@@ -107,6 +108,9 @@ pub fn typescript() -> String {
         ConnectionOverview::decl(&cfg),
         PersonMatch::decl(&cfg),
         PlatformAccount::decl(&cfg),
+        ScheduleSettings::decl(&cfg),
+        RegistrationState::decl(&cfg),
+        ScheduleStatus::decl(&cfg),
     ];
     let mut text = String::from(
         "// Generated from the Rust types by `ROLLCALL_WRITE_TYPES=1 cargo test -p rollcall bindings`.\n// Do not edit: change the Rust type and generate again.\n",

@@ -14,12 +14,13 @@ use rollcall_core::history::{RunSummary, Trigger};
 use rollcall_core::ops::{
     ChosenCloud, ConnectionOverview, ConnectionRequest, ErrorCode, ExportTo, ExportedFile,
     FieldProblem, InputsToCheck, MappingPreview, OpError, PermissionNeed, PersonMatch,
-    PlatformAccount, PortalPages, ReadObserver, SavedConnection, SavedScope, ScopeChoice,
-    SyncObserver, SyncRequest, TargetChoice, TargetFieldProblem, TargetSetup, TenantLookup,
-    Workspace,
+    PlatformAccount, PortalPages, ReadObserver, SavedConnection, SavedScope, ScheduleStatus,
+    ScopeChoice, SyncObserver, SyncRequest, TargetChoice, TargetFieldProblem, TargetSetup,
+    TenantLookup, Workspace,
 };
 use rollcall_core::preview::Preview;
 use rollcall_core::profile::{MappingSettings, SafetySettings, TargetKind, TargetSettings};
+use rollcall_core::schedule::ScheduleSettings;
 use rollcall_core::secret::Secret;
 use rollcall_core::sync::SyncReport;
 use rollcall_sandbox::AppState;
@@ -162,6 +163,9 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         find_people,
         platform_account,
         open_log_folder,
+        schedule_status,
+        set_schedule,
+        clear_schedule,
     ]
 }
 
@@ -599,6 +603,69 @@ pub async fn platform_account(
     ws: State<'_, Workspace>,
 ) -> Result<Option<PlatformAccount>, OpError> {
     ws.platform_account(&profile, &person).await
+}
+
+// ---- Schedules ----------------------------------------------------------------------------
+
+/// The repair of what is registered with the operating system, run once as the window opens
+/// (without holding the window up); the schedule commands wait for it, so what they say comes
+/// after it.
+#[derive(Default)]
+pub struct StartupRepair(Arc<tauri::async_runtime::Mutex<()>>);
+
+impl StartupRepair {
+    /// Starts `Workspace::repair_schedules` on a worker thread. A connection the operating
+    /// system refuses keeps the refusal, which `schedule_status` then reports.
+    pub fn start(&self, ws: Workspace) {
+        let Ok(running) = self.0.clone().try_lock_owned() else {
+            return;
+        };
+        tauri::async_runtime::spawn(async move {
+            let _ = off_main(move || ws.repair_schedules()).await;
+            drop(running);
+        });
+    }
+
+    async fn finished(&self) {
+        drop(self.0.lock().await);
+    }
+}
+
+/// The connection's schedule: its rule, next run and what the operating system has.
+#[tauri::command]
+pub async fn schedule_status(
+    profile: String,
+    ws: State<'_, Workspace>,
+    repair: State<'_, StartupRepair>,
+) -> Result<ScheduleStatus, OpError> {
+    repair.finished().await;
+    let ws = ws.inner().clone();
+    off_main(move || ws.schedule_status(&profile)).await
+}
+
+/// Sets the schedule and registers it with the operating system (after a sync by hand).
+#[tauri::command]
+pub async fn set_schedule(
+    profile: String,
+    settings: ScheduleSettings,
+    ws: State<'_, Workspace>,
+    repair: State<'_, StartupRepair>,
+) -> Result<ScheduleStatus, OpError> {
+    repair.finished().await;
+    let ws = ws.inner().clone();
+    off_main(move || ws.set_schedule(&profile, &settings)).await
+}
+
+/// Turns the schedule off and removes it from the operating system.
+#[tauri::command]
+pub async fn clear_schedule(
+    profile: String,
+    ws: State<'_, Workspace>,
+    repair: State<'_, StartupRepair>,
+) -> Result<ScheduleStatus, OpError> {
+    repair.finished().await;
+    let ws = ws.inner().clone();
+    off_main(move || ws.clear_schedule(&profile)).await
 }
 
 /// Runs blocking work (the keychain, the disk, a dialog) on a worker thread, never on the

@@ -8,6 +8,7 @@ use std::time::Duration;
 use rollcall_core::data_dir::{DataDir, Mode};
 use rollcall_core::graph::RetryPolicy;
 use rollcall_core::ops::{ChosenCloud, ConnectionRequest, Workspace};
+use rollcall_core::schedule::{MemoryScheduler, ScheduleSettings};
 use rollcall_core::secret::MemoryKeychain;
 use rollcall_sandbox::{AppState, Dataset, Faults, Sandbox, SandboxOptions};
 use serde_json::{Value, json};
@@ -23,6 +24,8 @@ const WRONG_SECRET: &str = "xyz1Q~thisIsNotTheSecretOfThisAppAtAll00";
 struct Hosts {
     sandbox: Sandbox,
     ws: Workspace,
+    /// The operating system's scheduler, in memory: nothing here registers with this computer.
+    scheduler: Arc<MemoryScheduler>,
     _app: App<MockRuntime>,
     window: WebviewWindow<MockRuntime>,
     _folder: tempfile::TempDir,
@@ -35,6 +38,7 @@ fn hosts() -> Hosts {
     }))
     .unwrap();
     let folder = tempfile::tempdir().unwrap();
+    let scheduler = Arc::new(MemoryScheduler::new());
     let ws = Workspace::new(
         DataDir::at(folder.path().to_path_buf(), Mode::Real),
         Arc::new(MemoryKeychain::new()),
@@ -44,11 +48,13 @@ fn hosts() -> Hosts {
         base_delay: Duration::from_millis(1),
         max_delay: Duration::from_millis(5),
         max_retry_after: Duration::from_secs(1),
-    });
+    })
+    .with_scheduler(scheduler.clone());
     let app = mock_builder()
         .manage(ws.clone())
         .manage(commands::ChosenExports::default())
         .manage(commands::ChosenFolders::default())
+        .manage(commands::StartupRepair::default())
         .manage(None::<DemoTenant>)
         .invoke_handler(commands::handler())
         .build(mock_context(noop_assets()))
@@ -59,6 +65,7 @@ fn hosts() -> Hosts {
     Hosts {
         sandbox,
         ws,
+        scheduler,
         _app: app,
         window,
         _folder: folder,
@@ -316,4 +323,49 @@ fn a_sync_is_planned_run_and_listed_the_same_way() {
         .unwrap();
     assert_eq!(window_history, cli_history);
     assert_eq!(window_history.as_array().map(Vec::len), Some(3));
+}
+
+#[test]
+fn a_schedule_before_a_first_sync_and_a_zero_interval_are_refused_the_same_way() {
+    let hosts = hosts();
+    let staff = vec![hosts.sandbox.control().group_id("Teaching Staff").unwrap()];
+    hosts.save(None, &staff);
+    let cases = [
+        (
+            ["--daily", "02:00"],
+            json!({"daily": "02:00"}),
+            "first_sync_needed",
+            1,
+        ),
+        (["--every", "0m"], json!({"every": "0m"}), "schedule", 2),
+    ];
+    for (flags, settings, code, exit) in cases {
+        let mut args = vec!["schedule", "school"];
+        args.extend(flags);
+        let (status, _) = hosts.cli(&args);
+        let window = hosts
+            .window(
+                "set_schedule",
+                json!({"profile": "school", "settings": settings}),
+            )
+            .unwrap_err();
+        assert_eq!(status, exit, "{args:?}");
+        assert_eq!(window["code"], code, "{window:#}");
+        let settings: ScheduleSettings = serde_json::from_value(settings).unwrap();
+        let engine = hosts.ws.set_schedule("school", &settings).unwrap_err();
+        assert_eq!(
+            window["message"], engine.message,
+            "the words the command line prints"
+        );
+        assert!(hosts.scheduler.names().is_empty(), "nothing registered");
+        assert!(hosts.ws.profile("school").unwrap().schedule.is_none());
+    }
+
+    let status = hosts
+        .window("schedule_status", json!({"profile": "school"}))
+        .unwrap();
+    assert_eq!(status["sync_by_hand_worked"], false);
+    assert_eq!(status["registered"], "not_scheduled");
+    let (_, listed) = hosts.cli(&["schedule", "list"]);
+    assert_eq!(listed[0], status, "schedule list says the same");
 }

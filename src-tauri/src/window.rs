@@ -1,7 +1,8 @@
 //! Opening the Rollcall window: picks the data directory, starts the demo tenant when asked,
-//! keeps one window per data folder (opening Rollcall again brings that window forward), and
+//! keeps one window per data folder (opening Rollcall again brings that window forward),
 //! creates the main window with its webview storage inside that data directory, so demo and
-//! test runs never share storage with real use.
+//! test runs never share storage with real use, and starts putting right what is registered
+//! with the operating system's scheduler and sending the secret-expiry reminders due.
 
 use std::any::Any;
 use std::io::Write;
@@ -13,6 +14,7 @@ use std::sync::Arc;
 use rollcall_core::cloud::Cloud;
 use rollcall_core::data_dir::{DataDir, Mode};
 use rollcall_core::ops::{Endpoints, Workspace};
+use rollcall_core::schedule::FolderScheduler;
 use rollcall_core::secret::Keychain;
 use sha2::{Digest, Sha256};
 use tauri::ipc::CapabilityBuilder;
@@ -73,6 +75,7 @@ fn run(demo: bool, explicit_data_dir: Option<&Path>) -> Result<(), String> {
             .manage(workspace)
             .manage(commands::ChosenExports::default())
             .manage(commands::ChosenFolders::default())
+            .manage(commands::StartupRepair::default())
             .invoke_handler(commands::handler())
             .setup(move |app| {
                 if demo {
@@ -80,6 +83,10 @@ fn run(demo: bool, explicit_data_dir: Option<&Path>) -> Result<(), String> {
                 }
                 create_main_window(app.handle(), webview_dir)?;
                 remind_in_background(app.handle());
+                // What the operating system has registered is put right after the window
+                // is on its way; the schedule commands wait for it, nothing else does.
+                let ws = app.state::<Workspace>().inner().clone();
+                app.state::<commands::StartupRepair>().start(ws);
                 Ok(())
             })
             .build(context)
@@ -125,7 +132,8 @@ pub const DEMO_KEYCHAIN_SERVICE: &str = "rollcall-demo";
 
 /// The engine's workspace the window's commands run in: the data folder, the OS keychain,
 /// and in demo mode the demo organisation's sign-in and Graph addresses, whatever cloud the
-/// wizard chooses.
+/// wizard chooses, and a scheduler that keeps what it would register in the demo data folder
+/// (`schedule/`), so a demo never registers anything with this computer.
 fn workspace(data_dir: DataDir, demo: Option<&DemoTenant>) -> Result<Workspace, String> {
     let Some(tenant) = demo else {
         return Ok(Workspace::new(data_dir, Arc::new(Keychain::new())));
@@ -136,10 +144,12 @@ fn workspace(data_dir: DataDir, demo: Option<&DemoTenant>) -> Result<Workspace, 
             "The demo organisation's addresses were refused: {error}. Restart Rollcall with --demo."
         )
     })?;
+    let scheduler = FolderScheduler::new(data_dir.path().join("schedule"));
     Ok(Workspace::new(
         data_dir,
         Arc::new(Keychain::with_service(DEMO_KEYCHAIN_SERVICE)),
     )
+    .with_scheduler(Arc::new(scheduler))
     .with_endpoints(Endpoints::Pinned(cloud))
     .with_demo_platform(info.scim_url.clone()))
 }

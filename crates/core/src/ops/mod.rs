@@ -73,6 +73,7 @@ pub struct Workspace {
     scheduler: Arc<dyn OsScheduler>,
     program: Option<PathBuf>,
     notifier: Arc<dyn crate::notices::Notifier>,
+    refusals: schedule::Refusals,
 }
 
 /// Which Entra (sign-in and Graph) addresses the connection wizard talks to.
@@ -111,6 +112,7 @@ impl Workspace {
             scheduler,
             program: None,
             notifier: Arc::new(crate::notices::DesktopNotifier),
+            refusals: schedule::Refusals::default(),
         }
     }
 

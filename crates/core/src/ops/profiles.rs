@@ -1,5 +1,6 @@
-//! Saved connections as files and secrets: importing, exporting and listing profiles, and
-//! storing a profile's secret (the Entra client secret or the platform's token).
+//! Saved connections as files and secrets: importing, exporting and listing profiles,
+//! storing a profile's secret (the Entra client secret or the platform's token), and
+//! deleting a connection with everything Rollcall keeps for it.
 
 use std::path::Path;
 
@@ -116,6 +117,56 @@ impl Workspace {
             .collect())
     }
 
+    /// Deletes a saved connection and everything Rollcall keeps for it: what is registered
+    /// with the operating system for its schedule (first, so nothing runs it afterwards), its
+    /// secrets, its cache and ledger files and its profile. The accounts it made on the
+    /// learning platform stay there as they are. Refused while it syncs, and while another
+    /// connection's schedule runs after it.
+    pub fn delete_connection(&self, name: &str) -> OpResult<()> {
+        let profile = self.profile(name)?;
+        let name = profile.name.as_str();
+        for other in self.profiles().list().map_err(profile_error)? {
+            let waits = self
+                .profile(&other)
+                .ok()
+                .and_then(|other| other.schedule)
+                .and_then(|settings| settings.after)
+                .is_some_and(|after| after == name);
+            if waits && other != name {
+                return Err(OpError::new(
+                    ErrorCode::Schedule,
+                    format!(
+                        "\"{name}\" was not deleted: the schedule of \"{other}\" runs after it. Change or turn off that schedule first."
+                    ),
+                ));
+            }
+        }
+        let lock = self.take_run_lock(name, crate::history::Trigger::Manual)?;
+        self.unregister(name)?;
+        for kind in [SecretKind::Graph, SecretKind::Target] {
+            self.secrets().delete(name, kind).map_err(|error| {
+                OpError::new(
+                    ErrorCode::Keychain,
+                    format!("\"{name}\" was not deleted: its secret could not be removed. {error}"),
+                )
+            })?;
+        }
+        let data_dir = self.data_dir();
+        for database in [
+            crate::store::Store::path_for(data_dir, name),
+            crate::ledger::Ledger::path_for(data_dir, name),
+        ] {
+            let [wal, shm] = crate::data_dir::database_companions(&database);
+            for file in [database, wal, shm] {
+                remove_if_there(name, &file)?;
+            }
+        }
+        let profile_file = self.profiles().path_of(name).map_err(profile_error)?;
+        remove_if_there(name, &profile_file)?;
+        drop(lock);
+        remove_if_there(name, &data_dir.locks().join(format!("{name}.lock")))
+    }
+
     /// Stores a profile's secret in the keychain. The Entra secret is checked as the wizard
     /// checks it (so the Secret ID is refused); a token only for being there.
     /// The secret is bound to what the profile names now (see [`crate::secret::EnteredFor`]).
@@ -164,6 +215,21 @@ impl Workspace {
                 format!("Nothing was stored. {other}"),
             ),
         })
+    }
+}
+
+/// Removes `file`; one that is not there is no error.
+fn remove_if_there(name: &str, file: &Path) -> OpResult<()> {
+    match std::fs::remove_file(file) {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(error) => Err(OpError::new(
+            ErrorCode::DataFolder,
+            format!(
+                "\"{name}\" was only partly deleted: {} could not be removed ({error}). Close any program using it and delete the connection again.",
+                file.display()
+            ),
+        )),
     }
 }
 

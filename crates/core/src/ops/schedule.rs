@@ -3,7 +3,9 @@
 //! connection's schedule with its next run and whether what the operating system has
 //! matches the profile, and repair what does not.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -17,7 +19,7 @@ use crate::schedule::{
 };
 
 /// How what the operating system has compares with the profile's schedule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum RegistrationState {
     /// No schedule, and nothing registered.
@@ -35,9 +37,11 @@ pub enum RegistrationState {
 }
 
 /// One connection's schedule as `schedule list` and the home screen show it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct ScheduleStatus {
     pub name: String,
+    /// A sync by hand has worked, so a schedule may be set.
+    pub sync_by_hand_worked: bool,
     /// The rule in words ("every 1h30m"), when there is a schedule.
     pub rule: Option<String>,
     /// The `[schedule]` table as saved.
@@ -55,13 +59,44 @@ pub struct ScheduleStatus {
     pub last_run: Option<String>,
     /// A run of this connection is going on now.
     pub running: bool,
-    /// The operating system's scheduler: "systemd", "launchd" or "task-scheduler".
+    /// The operating system's scheduler: "systemd", "launchd" or "task-scheduler" ("folder"
+    /// in demo mode, which keeps what it would register in its data folder).
     pub scheduler: String,
     pub registered: RegistrationState,
     /// The files the operating system has for it (unit files, agent, task), by name.
     pub registered_files: Vec<String>,
     /// What stops the schedule from working, in words, when something does.
     pub problem: Option<String>,
+}
+
+/// What the operating system last refused to register (or remove), per connection, for as
+/// long as the workspace lives: the repair at start-up finds it, the home screen shows it.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Refusals(Arc<Mutex<HashMap<String, String>>>);
+
+impl Refusals {
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, String>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Keeps `refusal` as `name`'s, or forgets `name`'s when it is `None`.
+    fn note(&self, name: &str, refusal: Option<&OpError>) {
+        match refusal {
+            Some(error) => {
+                self.entries()
+                    .insert(name.to_string(), error.message.clone());
+            }
+            None => {
+                self.entries().remove(name);
+            }
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<String> {
+        self.entries().get(name).cloned()
+    }
 }
 
 /// How long a scheduled run waits for the connection it runs after to finish.
@@ -180,14 +215,30 @@ impl Workspace {
         let text = loaded.to_toml().map_err(super::profile_error)?;
         let checked = Profile::parse(&text).map_err(super::profile_error)?;
         let registration = self.expected_registration(&schedule, &checked.name)?;
-        self.scheduler
-            .register(&checked.name, &registration)
-            .map_err(register_error)?;
+        self.register(&checked.name, &registration)?;
         if let Err(error) = self.profiles().save(&checked) {
             let _ = self.scheduler.unregister(&checked.name);
             return Err(super::profile_error(error));
         }
         self.schedule_status(&checked.name)
+    }
+
+    /// Registers with the operating system, remembering a refusal for `schedule_status` (and
+    /// forgetting it once registering works).
+    fn register(&self, name: &str, registration: &Registration) -> OpResult<()> {
+        let outcome = self
+            .scheduler
+            .register(name, registration)
+            .map_err(register_error);
+        self.refusals.note(name, outcome.as_ref().err());
+        outcome
+    }
+
+    /// Removes what is registered, remembering a refusal as [`Workspace::register`] does.
+    pub(super) fn unregister(&self, name: &str) -> OpResult<()> {
+        let outcome = self.scheduler.unregister(name).map_err(register_error);
+        self.refusals.note(name, outcome.as_ref().err());
+        outcome
     }
 
     /// `after` must name another connection, whose own `after` chain does not lead back.
@@ -227,9 +278,7 @@ impl Workspace {
     /// system and the profile's `[schedule]`, and stops scheduled runs from syncing it.
     pub fn clear_schedule(&self, profile: &str) -> OpResult<ScheduleStatus> {
         let mut loaded = self.profile(profile)?;
-        self.scheduler
-            .unregister(&loaded.name)
-            .map_err(register_error)?;
+        self.unregister(&loaded.name)?;
         loaded.schedule = None;
         loaded.enabled = false;
         self.profiles()
@@ -245,6 +294,7 @@ impl Workspace {
         let last = last_sync(&runs);
         let mut status = ScheduleStatus {
             name: loaded.name.clone(),
+            sync_by_hand_worked: runs.iter().any(worked_by_hand),
             rule: None,
             settings: loaded.schedule.clone(),
             time_zone: None,
@@ -314,6 +364,14 @@ impl Workspace {
         if let Some(expected) = &expected {
             status.scheduler = expected.scheduler.to_string();
         }
+        if status.problem.is_none()
+            && !matches!(
+                status.registered,
+                RegistrationState::Matches | RegistrationState::NotScheduled
+            )
+        {
+            status.problem = self.refusals.get(&loaded.name);
+        }
         if status.problem.is_none() && schedule.is_some() && !loaded.enabled {
             status.problem = Some(format!(
                 "\"{}\" is switched off (enabled = false), so its schedule does not sync it. Set the schedule again to switch it on.",
@@ -347,15 +405,9 @@ impl Workspace {
                     .and_then(|settings| settings.schedule().ok())
                     .map(|schedule| {
                         let registration = self.expected_registration(&schedule, &status.name)?;
-                        self.scheduler
-                            .register(&status.name, &registration)
-                            .map_err(register_error)
+                        self.register(&status.name, &registration)
                     }),
-                RegistrationState::Stray => Some(
-                    self.scheduler
-                        .unregister(&status.name)
-                        .map_err(register_error),
-                ),
+                RegistrationState::Stray => Some(self.unregister(&status.name)),
                 _ => None,
             };
             match outcome {

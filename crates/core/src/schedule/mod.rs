@@ -18,8 +18,8 @@ use serde::{Deserialize, Serialize};
 pub use launchd::{launchd_label, launchd_plist};
 pub use next_run::{next_run, next_run_in};
 pub use os::{
-    Launchd, MemoryScheduler, OsScheduler, RegisterError, Registered, SystemdUser, TaskScheduler,
-    os_scheduler,
+    FolderScheduler, Launchd, MemoryScheduler, OsScheduler, RegisterError, Registered, SystemdUser,
+    TaskScheduler, os_scheduler,
 };
 pub use systemd::{systemd_escape, systemd_service, systemd_timer, systemd_unit_name};
 pub use task_scheduler::{task_name, task_scheduler_xml};
@@ -98,7 +98,7 @@ pub fn system_zone() -> Tz {
 /// time_zone = "Europe/London"
 /// after = "staff"
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleSettings {
     /// An interval: "90m", "2h", "1h30m" (at least 5 minutes, at most 7 days).

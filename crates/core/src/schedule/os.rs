@@ -1,6 +1,7 @@
 //! Registering a schedule with the operating system, behind [`OsScheduler`] so tests can use
 //! [`MemoryScheduler`]: systemd user units on Linux ([`SystemdUser`]), a LaunchAgent on
-//! macOS ([`Launchd`]), a Task Scheduler task on Windows ([`TaskScheduler`]).
+//! macOS ([`Launchd`]), a Task Scheduler task on Windows ([`TaskScheduler`]); demo mode keeps
+//! what it would register in a folder of its own ([`FolderScheduler`]).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -398,6 +399,78 @@ impl OsScheduler for TaskScheduler {
     }
 }
 
+/// A scheduler that writes what this computer's scheduler would be given into a folder and
+/// switches nothing on: demo mode, whose schedules must never reach the real operating system
+/// (a scheduled run could not reach the demo organisation anyway, which lives only as long as
+/// the window).
+#[derive(Debug, Clone)]
+pub struct FolderScheduler {
+    folder: PathBuf,
+}
+
+impl FolderScheduler {
+    /// The scheduler's name in a [`Registration`].
+    pub const NAME: &'static str = "folder";
+
+    pub fn new(folder: PathBuf) -> FolderScheduler {
+        FolderScheduler { folder }
+    }
+
+    /// The folder the files are written to.
+    pub fn folder(&self) -> &Path {
+        &self.folder
+    }
+
+    /// The files registered for `name`, as this computer's scheduler would name them.
+    fn file_names(name: &str) -> Vec<String> {
+        if cfg!(target_os = "macos") {
+            vec![format!("{}.plist", launchd_label(name))]
+        } else if cfg!(windows) {
+            vec![format!("{}.xml", task_name(name))]
+        } else {
+            SystemdUser::file_names(name)
+        }
+    }
+}
+
+impl OsScheduler for FolderScheduler {
+    fn registration(&self, schedule: &Schedule, command: &ScheduledCommand) -> Registration {
+        let native = if cfg!(target_os = "macos") {
+            launchd_registration(schedule, command)
+        } else if cfg!(windows) {
+            task_scheduler_registration(schedule, command)
+        } else {
+            systemd_registration(schedule, command)
+        };
+        Registration {
+            scheduler: FolderScheduler::NAME,
+            files: native.files,
+        }
+    }
+
+    fn register(&self, _name: &str, registration: &Registration) -> Result<(), RegisterError> {
+        crate::data_dir::create_private_dir(&self.folder).map_err(|error| {
+            RegisterError::Files {
+                path: self.folder.clone(),
+                detail: error.to_string(),
+            }
+        })?;
+        write_files(&self.folder, &registration.files)
+    }
+
+    fn unregister(&self, name: &str) -> Result<(), RegisterError> {
+        remove_files(&self.folder, &FolderScheduler::file_names(name))
+    }
+
+    fn registered(&self, name: &str) -> Result<Option<Registered>, RegisterError> {
+        let files = read_files(&self.folder, &FolderScheduler::file_names(name))?;
+        Ok((!files.is_empty()).then_some(Registered {
+            files,
+            active: true,
+        }))
+    }
+}
+
 /// A scheduler that only remembers what it was given; for tests. It can be told to refuse,
 /// as a computer without a session manager does.
 #[derive(Debug, Default)]
@@ -467,5 +540,45 @@ impl OsScheduler for MemoryScheduler {
             files: registration.files.clone(),
             active: true,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schedule::{Rule, ScheduledCommand};
+
+    #[test]
+    fn the_folder_scheduler_keeps_files_in_its_folder_only() {
+        let folder = tempfile::tempdir().unwrap();
+        let scheduler = FolderScheduler::new(folder.path().join("schedule"));
+        let schedule = Schedule {
+            rule: Rule::Every { minutes: 90 },
+            time_zone: None,
+            after: None,
+        };
+        let command = ScheduledCommand {
+            program: "/opt/rollcall".into(),
+            data_dir: folder.path().to_path_buf(),
+            name: "school".into(),
+        };
+        assert_eq!(scheduler.registered("school").unwrap(), None);
+        let registration = scheduler.registration(&schedule, &command);
+        assert_eq!(registration.scheduler, "folder");
+        assert!(!registration.files.is_empty());
+        scheduler.register("school", &registration).unwrap();
+        let found = scheduler.registered("school").unwrap().unwrap();
+        assert_eq!(found.files, registration.files, "read back as written");
+        assert!(found.active);
+        assert_eq!(
+            std::fs::read_dir(scheduler.folder()).unwrap().count(),
+            registration.files.len()
+        );
+        scheduler.unregister("school").unwrap();
+        assert_eq!(scheduler.registered("school").unwrap(), None);
+        assert_eq!(std::fs::read_dir(scheduler.folder()).unwrap().count(), 0);
+        scheduler
+            .unregister("school")
+            .expect("nothing there is no error");
     }
 }

@@ -7,7 +7,10 @@ use std::sync::Arc;
 
 use rollcall_core::history::Trigger;
 use rollcall_core::ops::{RegistrationState, RunLock, SyncObserver, SyncRequest};
-use rollcall_core::schedule::{MemoryScheduler, RegisterError, Registration, ScheduleSettings};
+use rollcall_core::schedule::{
+    MemoryScheduler, OsScheduler, RegisterError, Registration, ScheduleSettings,
+};
+use rollcall_core::secret::SecretKind;
 
 use super::sync::{connected, point_at_platform};
 use super::*;
@@ -252,4 +255,119 @@ async fn a_schedule_is_turned_on_only_after_a_sync_by_hand_worked() {
         "switched off, nothing stays registered"
     );
     assert!(!host.ws.profile("school").unwrap().enabled);
+}
+
+#[tokio::test]
+async fn a_refusal_at_start_up_is_kept_for_the_home_screen_until_registering_works() {
+    let mut host = connected().await;
+    let scheduler = Arc::new(MemoryScheduler::new());
+    host.ws = host
+        .ws
+        .clone()
+        .with_scheduler(scheduler.clone())
+        .with_program("/opt/Rollcall/bin/rollcall".into());
+    point_at_platform(&host);
+    let before = host.ws.schedule_status("school").unwrap();
+    assert!(!before.sync_by_hand_worked, "{before:#?}");
+    host.ws
+        .sync("school", &SyncRequest::default(), SyncObserver::default())
+        .await
+        .unwrap();
+    assert!(
+        host.ws
+            .schedule_status("school")
+            .unwrap()
+            .sync_by_hand_worked
+    );
+    host.ws.set_schedule("school", &daily("02:00")).unwrap();
+
+    // The registration goes missing (another computer user, a reinstall) and the operating
+    // system refuses to take it back when the window starts.
+    scheduler.unregister("school").unwrap();
+    scheduler.refuse_with(Some(RegisterError::NoSessionManager { user: "ada".into() }));
+    let repaired = host.ws.repair_schedules().unwrap();
+    assert_eq!(repaired[0].registered, RegistrationState::Missing);
+    let shown = host.ws.schedule_status("school").unwrap();
+    assert_eq!(shown.registered, RegistrationState::Missing);
+    assert_eq!(
+        shown.problem, repaired[0].problem,
+        "the status asked for later says why, as the repair found it"
+    );
+    assert!(
+        shown
+            .problem
+            .as_deref()
+            .is_some_and(|problem| problem.contains("no user session manager")),
+        "{shown:#?}"
+    );
+
+    scheduler.refuse_with(None);
+    let again = host.ws.repair_schedules().unwrap();
+    assert_eq!(again[0].registered, RegistrationState::Matches);
+    assert_eq!(host.ws.schedule_status("school").unwrap().problem, None);
+}
+
+#[tokio::test]
+async fn deleting_a_connection_removes_its_registration_secrets_and_files() {
+    let mut host = connected().await;
+    let scheduler = Arc::new(MemoryScheduler::new());
+    host.ws = host
+        .ws
+        .clone()
+        .with_scheduler(scheduler.clone())
+        .with_program("/opt/Rollcall/bin/rollcall".into());
+    point_at_platform(&host);
+    host.ws
+        .sync("school", &SyncRequest::default(), SyncObserver::default())
+        .await
+        .unwrap();
+    host.ws.set_schedule("school", &daily("02:00")).unwrap();
+    assert_eq!(scheduler.names(), ["school"]);
+    let accounts = host.sandbox.scim().user_count();
+    assert!(accounts > 0);
+    let folder = host.ws.data_dir().path().to_path_buf();
+    let files = [
+        folder.join("profiles").join("school.toml"),
+        folder.join("cache").join("school.sqlite3"),
+        folder.join("ledger").join("school.sqlite3"),
+    ];
+    for file in &files {
+        assert!(file.is_file(), "{} is there before", file.display());
+    }
+
+    // Not while it syncs.
+    let held = RunLock::take(&host.ws.data_dir().locks(), "school", host.ws.clock().now()).unwrap();
+    let busy = host.ws.delete_connection("school").unwrap_err();
+    assert_eq!(busy.code, ErrorCode::Busy, "{busy:?}");
+    assert_eq!(
+        scheduler.names(),
+        ["school"],
+        "a refused delete changes nothing"
+    );
+    drop(held);
+
+    host.ws.delete_connection("school").unwrap();
+    assert!(
+        scheduler.names().is_empty(),
+        "nothing stays registered to run a connection that is gone"
+    );
+    for file in &files {
+        assert!(!file.exists(), "{} is gone", file.display());
+    }
+    for kind in [SecretKind::Graph, SecretKind::Target] {
+        assert!(host.ws.secrets().read("school", kind).unwrap().is_none());
+    }
+    assert_eq!(
+        host.ws.profile("school").unwrap_err().code,
+        ErrorCode::ProfileNotFound
+    );
+    assert_eq!(
+        host.sandbox.scim().user_count(),
+        accounts,
+        "the platform's accounts stay as they are"
+    );
+    assert_eq!(
+        host.ws.delete_connection("school").unwrap_err().code,
+        ErrorCode::ProfileNotFound
+    );
 }

@@ -31,6 +31,8 @@ import type {
   PlatformAccount,
   RunSummary,
   SafetySettings,
+  ScheduleSettings,
+  ScheduleStatus,
   SyncBackend,
   SyncChoice,
   SyncProgress,
@@ -494,8 +496,34 @@ export const FAKE_PEOPLE: PersonMatch[] = [
   { id: 'u-3', display_name: 'Beth Ng', user_principal_name: 'beth.ng@northwind-academy.example' },
 ];
 
+/** A connection's schedule as the engine reports it: none yet, after a sync by hand worked. */
+export function fakeScheduleStatus(given: Partial<ScheduleStatus> = {}): ScheduleStatus {
+  return {
+    name: 'northwind',
+    sync_by_hand_worked: true,
+    rule: null,
+    settings: null,
+    time_zone: null,
+    after: null,
+    enabled: true,
+    next_run: null,
+    next_run_local: null,
+    last_run: null,
+    running: false,
+    scheduler: 'systemd',
+    registered: 'not_scheduled',
+    registered_files: [],
+    problem: null,
+    ...given,
+  };
+}
+
 export interface FakeSyncOptions {
   connections?: ConnectionOverview[];
+  /** The schedule's status before anything is set; fakeScheduleStatus() unless given. */
+  schedule?: ScheduleStatus;
+  /** When set, registering with the operating system is refused with this message. */
+  registerRefusal?: string;
   /** What a dry run answers (a function sees the choice); fakeSyncReport() unless given. */
   plan?: SyncReport | ((choice: SyncChoice) => SyncReport);
   /** What a real run answers; the plan, applied, unless given. */
@@ -542,6 +570,8 @@ export interface FakeSyncRecord {
   mappings: { profile: string; mapping: MappingSettings }[];
   safetySaved: { profile: string; safety: SafetySettings }[];
   connectionLists: number;
+  schedulesSet: { profile: string; settings: ScheduleSettings }[];
+  schedulesCleared: string[];
 }
 
 export interface FakeSyncControl {
@@ -582,7 +612,10 @@ function createFakeSync(options: FakeSyncOptions): { methods: SyncBackend; contr
     mappings: [],
     safetySaved: [],
     connectionLists: 0,
+    schedulesSet: [],
+    schedulesCleared: [],
   };
+  let schedule: ScheduleStatus = structuredClone(options.schedule ?? fakeScheduleStatus());
   let safety: SafetySettings = options.safety ?? { max_deactivations: 50, max_deactivation_percent: 10 };
   let release: ((cancelled: boolean) => void) | null = null;
   let onProgress: ((progress: SyncProgress) => void) | null = null;
@@ -728,6 +761,48 @@ function createFakeSync(options: FakeSyncOptions): { methods: SyncBackend; contr
       record.accountLookups.push({ profile, person });
       fail('platformAccount');
       return structuredClone(options.accounts?.[person] ?? null);
+    },
+    scheduleStatus: async (profile) => {
+      fail('scheduleStatus');
+      return { ...structuredClone(schedule), name: profile };
+    },
+    setSchedule: async (profile, settings) => {
+      record.schedulesSet.push({ profile, settings: structuredClone(settings) });
+      fail('setSchedule');
+      // Refused as the engine refuses: the rule first, then a missing first sync, then the OS.
+      if (settings.every !== undefined && settings.every !== null && /^0+m?$/.test(settings.every.trim())) {
+        throw new BackendError('schedule', `every = "${settings.every}" is zero or less, so the schedule would never wait between runs. Use at least "5m" (for example "90m" or "24h").`);
+      }
+      if (settings.after === profile) {
+        throw new BackendError('schedule', `"${profile}" cannot run after itself. Name another connection, or leave out --after.`);
+      }
+      if (!schedule.sync_by_hand_worked) {
+        throw new BackendError(
+          'first_sync_needed',
+          `"${profile}" has not had a sync by hand that worked yet, and a schedule is only switched on after one. Run "Sync now" (or \`rollcall sync ${profile}\`) first, check the result, then set the schedule.`,
+        );
+      }
+      if (options.registerRefusal) throw new BackendError('register', options.registerRefusal);
+      schedule = {
+        ...schedule,
+        settings: structuredClone(settings),
+        rule: settings.every ? `every ${settings.every}` : settings.daily ? `daily at ${settings.daily}` : `weekdays (Monday to Friday) at ${settings.weekdays}`,
+        time_zone: settings.time_zone ?? null,
+        after: settings.after ?? null,
+        enabled: true,
+        next_run: '2026-12-03T02:00:00.000Z',
+        next_run_local: 'Thu 3 Dec 2026, 02:00 GMT',
+        registered: 'matches',
+        registered_files: ['rollcall-sync-northwind.service', 'rollcall-sync-northwind.timer'],
+        problem: null,
+      };
+      return { ...structuredClone(schedule), name: profile };
+    },
+    clearSchedule: async (profile) => {
+      record.schedulesCleared.push(profile);
+      fail('clearSchedule');
+      schedule = { ...schedule, settings: null, rule: null, time_zone: null, after: null, enabled: false, next_run: null, next_run_local: null, registered: 'not_scheduled', registered_files: [], problem: null };
+      return { ...structuredClone(schedule), name: profile };
     },
   };
   const control: FakeSyncControl = {

@@ -528,3 +528,78 @@ accounts: number, };
 export type PersonMatch = { id: string, display_name: string, user_principal_name: string, };
 
 export type PlatformAccount = { id: string, user_name: string, active: boolean, external_id: string | null, emails: Array<string>, };
+
+export type ScheduleSettings = { 
+/**
+ * An interval: "90m", "2h", "1h30m" (at least 5 minutes, at most 7 days).
+ */
+every?: string | null, 
+/**
+ * A time of day, 24-hour: "02:00".
+ */
+daily?: string | null, 
+/**
+ * A time on Monday to Friday, 24-hour: "07:30".
+ */
+weekdays?: string | null, 
+/**
+ * An IANA time zone name ("Europe/London"); this computer's zone when absent.
+ */
+time_zone?: string | null, 
+/**
+ * Another connection this one runs after (its run waits while that one is running).
+ */
+after?: string | null, };
+
+export type RegistrationState = "not_scheduled" | "matches" | "differs" | "missing" | "stray" | "unknown";
+
+export type ScheduleStatus = { name: string, 
+/**
+ * A sync by hand has worked, so a schedule may be set.
+ */
+sync_by_hand_worked: boolean, 
+/**
+ * The rule in words ("every 1h30m"), when there is a schedule.
+ */
+rule: string | null, 
+/**
+ * The `[schedule]` table as saved.
+ */
+settings: ScheduleSettings | null, 
+/**
+ * The time zone its times are read in (the computer's when the profile names none).
+ */
+time_zone: string | null, after: string | null, 
+/**
+ * Whether the profile lets scheduled runs sync.
+ */
+enabled: boolean, 
+/**
+ * When it runs next (UTC, RFC 3339).
+ */
+next_run: string | null, 
+/**
+ * The same, in the schedule's time zone, as the admin reads it.
+ */
+next_run_local: string | null, 
+/**
+ * When it last ran (UTC, RFC 3339).
+ */
+last_run: string | null, 
+/**
+ * A run of this connection is going on now.
+ */
+running: boolean, 
+/**
+ * The operating system's scheduler: "systemd", "launchd" or "task-scheduler" ("folder"
+ * in demo mode, which keeps what it would register in its data folder).
+ */
+scheduler: string, registered: RegistrationState, 
+/**
+ * The files the operating system has for it (unit files, agent, task), by name.
+ */
+registered_files: Array<string>, 
+/**
+ * What stops the schedule from working, in words, when something does.
+ */
+problem: string | null, };

@@ -14,6 +14,8 @@ import type {
   ReadProgress,
   RunSummary,
   SafetySettings,
+  ScheduleSettings,
+  ScheduleStatus,
   SyncChoice,
   SyncProgress,
   SyncReport,
@@ -41,8 +43,11 @@ export type {
   PlannedPerson,
   PlatformAccount,
   RunOutcome,
+  RegistrationState,
   RunSummary,
   SafetySettings,
+  ScheduleSettings,
+  ScheduleStatus,
   SyncChoice,
   SyncProgress,
   SyncReport,
@@ -96,4 +101,10 @@ export interface SyncBackend {
   findPeople(profile: string, text: string): Promise<PersonMatch[]>;
   /** The account as the platform holds it now. */
   platformAccount(profile: string, person: string): Promise<PlatformAccount | null>;
+  /** The connection's schedule: its rule, next run, and what the operating system has registered. */
+  scheduleStatus(profile: string): Promise<ScheduleStatus>;
+  /** Sets the schedule and registers it with the operating system (refused until a sync by hand worked). */
+  setSchedule(profile: string, settings: ScheduleSettings): Promise<ScheduleStatus>;
+  /** Turns the schedule off and removes it from the operating system. */
+  clearSchedule(profile: string): Promise<ScheduleStatus>;
 }

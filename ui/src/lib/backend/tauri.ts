@@ -29,6 +29,7 @@ import {
   type PlatformAccount,
   type RunSummary,
   type SafetySettings,
+  type ScheduleStatus,
   type SyncProgress,
   type SyncReport,
   type TargetFieldProblem,
@@ -120,6 +121,9 @@ export const tauriBackend: Backend = {
   exportReportCsv: (profile, run) => call<{ path: string; people: number }>('export_report_csv', { profile, run }),
   findPeople: (profile, text) => call<PersonMatch[]>('find_people', { profile, text }),
   platformAccount: (profile, person) => call<PlatformAccount | null>('platform_account', { profile, person }),
+  scheduleStatus: (profile) => call<ScheduleStatus>('schedule_status', { profile }),
+  setSchedule: (profile, settings) => call<ScheduleStatus>('set_schedule', { profile, settings }),
+  clearSchedule: (profile) => call<ScheduleStatus>('clear_schedule', { profile }),
   openLogFolder: async () => {
     await call<null>('open_log_folder');
   },
