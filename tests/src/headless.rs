@@ -36,7 +36,12 @@ impl SandboxChild {
     /// Starts `rollcall sandbox --json` with `args` (say `--users 2000 --seed 7`) and waits
     /// up to a minute for its description.
     pub fn start(args: &[&str]) -> Result<SandboxChild, String> {
-        let mut child = Command::new(rollcall_bin()?)
+        SandboxChild::start_with(&rollcall_bin()?, args)
+    }
+
+    /// The same, with the `rollcall` program at `program` (say, one taken out of a package).
+    pub fn start_with(program: &Path, args: &[&str]) -> Result<SandboxChild, String> {
+        let mut child = Command::new(program)
             .arg("sandbox")
             .args(args)
             .arg("--json")

@@ -2,24 +2,13 @@
 //! JSON description and its endpoints, and a plain message when no window can be opened.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::process::Command;
 
-use rollcall_e2e::{rollcall_bin, terminate};
+use rollcall_e2e::headless::SandboxChild;
+use rollcall_e2e::rollcall_bin;
 
 fn rollcall() -> Command {
     Command::new(rollcall_bin().unwrap_or_else(|message| panic!("{message}")))
-}
-
-/// Stops the sandbox child even when an assertion fails.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        terminate(&mut self.0, Duration::from_secs(5));
-    }
 }
 
 #[test]
@@ -61,26 +50,8 @@ fn without_a_display_the_window_fails_with_a_plain_message() {
 
 #[tokio::test]
 async fn sandbox_json_describes_a_tenant_that_answers() {
-    let child = rollcall()
-        .args(["sandbox", "--json"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut running = Running(child);
-    let stdout = running.0.stdout.take().unwrap();
-    let (lines, first_line) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(stdout).read_line(&mut line);
-        let _ = lines.send(line);
-    });
-    let line = first_line
-        .recv_timeout(Duration::from_secs(30))
-        .expect("`rollcall sandbox --json` printed no line within 30 s");
-    let info: serde_json::Value = serde_json::from_str(line.trim())
-        .unwrap_or_else(|error| panic!("the first line is not one JSON object ({error}): {line}"));
+    let running = SandboxChild::start(&[]).unwrap_or_else(|message| panic!("{message}"));
+    let info = &running.info;
 
     for key in ["authority_url", "graph_url", "scim_url", "scim_token"] {
         let value = info[key]

@@ -3,13 +3,11 @@
 //! running its headless commands; the .rpm's header and file list (when `rpm` is installed).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::process::{Command, Output};
 
-use rollcall_e2e::{LinuxPackage, linux_package, terminate};
+use rollcall_e2e::headless::SandboxChild;
+use rollcall_e2e::{LinuxPackage, linux_package};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -41,15 +39,6 @@ fn control_field<'a>(control: &'a str, field: &str) -> Option<&'a str> {
             .and_then(|rest| rest.strip_prefix(':'))
             .map(str::trim)
     })
-}
-
-/// Stops a child even when an assertion fails.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        terminate(&mut self.0, Duration::from_secs(5));
-    }
 }
 
 #[test]
@@ -130,25 +119,9 @@ async fn the_program_in_the_deb_runs_its_headless_commands() {
     assert_eq!(String::from_utf8_lossy(&list.stdout).trim(), "[]");
 
     // The demo organisation, served by the packaged program on 127.0.0.1.
-    let child = Command::new(&program)
-        .args(["sandbox", "--json"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut running = Running(child);
-    let stdout = running.0.stdout.take().unwrap();
-    let (lines, first_line) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(stdout).read_line(&mut line);
-        let _ = lines.send(line);
-    });
-    let line = first_line
-        .recv_timeout(Duration::from_secs(30))
-        .expect("the packaged `rollcall sandbox --json` printed no line within 30 s");
-    let info: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+    let sandbox = SandboxChild::start_with(&program, &[])
+        .unwrap_or_else(|message| panic!("the packaged program: {message}"));
+    let info = &sandbox.info;
     assert_eq!(info["tenant"]["name"], "Northwind Academy Trust", "{info}");
     let authority = info["authority_url"].as_str().unwrap();
     let tenant = info["tenant"]["id"].as_str().unwrap();

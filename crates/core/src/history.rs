@@ -295,13 +295,7 @@ impl Ledger {
         reason: &str,
         at: chrono::DateTime<chrono::Utc>,
     ) -> Result<i64, LedgerError> {
-        let report = serde_json::to_string(&serde_json::json!({ "skipped": reason }))?;
-        let connection = self.lock();
-        connection.execute(
-            "INSERT INTO runs (trigger, dry_run, started_at, finished_at, report) VALUES (?1, 0, ?2, ?2, ?3)",
-            params![trigger.as_str(), timestamp(at), report],
-        )?;
-        Ok(connection.last_insert_rowid())
+        self.record_run_not_made(trigger, "skipped", reason, at)
     }
 
     /// Records a run that could not start, and why (say, a scheduled run whose secret has
@@ -312,7 +306,19 @@ impl Ledger {
         reason: &str,
         at: chrono::DateTime<chrono::Utc>,
     ) -> Result<i64, LedgerError> {
-        let report = serde_json::to_string(&serde_json::json!({ "failed": reason }))?;
+        self.record_run_not_made(trigger, "failed", reason, at)
+    }
+
+    /// A run that began and ended at `at` without syncing, its report only `{key: reason}`
+    /// (read back by `row_to_run`).
+    fn record_run_not_made(
+        &self,
+        trigger: Trigger,
+        key: &str,
+        reason: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<i64, LedgerError> {
+        let report = serde_json::to_string(&serde_json::json!({ key: reason }))?;
         let connection = self.lock();
         connection.execute(
             "INSERT INTO runs (trigger, dry_run, started_at, finished_at, report) VALUES (?1, 0, ?2, ?2, ?3)",
