@@ -40,6 +40,10 @@ const COMMANDS: &[&str] = &[
     "schedule_status",
     "set_schedule",
     "clear_schedule",
+    "notify_setup",
+    "check_notify",
+    "save_notify",
+    "send_test_email",
 ];
 
 fn main() {

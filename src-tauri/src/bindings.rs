@@ -15,7 +15,8 @@ use rollcall_core::journal::Resolution;
 use rollcall_core::listing::{ChangeKind, Outcome, PlannedPerson, ValueChange};
 use rollcall_core::ops::{
     AccountSample, ChosenCloud, ConnectionOverview, ConnectionRequest, ErrorCode, ExportedFile,
-    FieldProblem, MappedValue, MappingPreview, OpError, PermissionNeed, PersonMatch,
+    FieldProblem, MappedValue, MappingPreview, NotifyChoice, NotifyField, NotifyFieldProblem,
+    NotifySetup, OpError, PermissionNeed, PersonMatch,
     PlatformAccount, PortalPages, RegistrationState, SavedConnection, SavedScope, ScheduleStatus,
     ScopeChoice, TargetChoice, TargetField, TargetFieldProblem, TenantLookup, UnsendablePerson,
 };
@@ -23,7 +24,8 @@ use rollcall_core::permissions::PermissionReport;
 use rollcall_core::plan::MatchedBy;
 use rollcall_core::preview::{Preview, PreviewUser, Totals, UserKind, Warning};
 use rollcall_core::profile::{
-    MappingSettings, SafetySettings, TargetKind, TargetSettings, UsernameSource,
+    EmailSettings, EmailWhen, MappingSettings, NotifySettings, SafetySettings, TargetKind,
+    TargetSettings, UsernameSource,
 };
 use rollcall_core::records::ReadProblem;
 use rollcall_core::schedule::ScheduleSettings;
@@ -111,6 +113,13 @@ pub fn typescript() -> String {
         ScheduleSettings::decl(&cfg),
         RegistrationState::decl(&cfg),
         ScheduleStatus::decl(&cfg),
+        EmailWhen::decl(&cfg),
+        EmailSettings::decl(&cfg),
+        NotifySettings::decl(&cfg),
+        NotifySetup::decl(&cfg),
+        NotifyChoice::decl(&cfg),
+        NotifyField::decl(&cfg),
+        NotifyFieldProblem::decl(&cfg),
     ];
     let mut text = String::from(
         "// Generated from the Rust types by `ROLLCALL_WRITE_TYPES=1 cargo test -p rollcall bindings`.\n// Do not edit: change the Rust type and generate again.\n",

@@ -13,7 +13,7 @@ use rollcall_core::graph::{CancelToken, ReadProgress};
 use rollcall_core::history::{RunSummary, Trigger};
 use rollcall_core::ops::{
     ChosenCloud, ConnectionOverview, ConnectionRequest, ErrorCode, ExportTo, ExportedFile,
-    FieldProblem, InputsToCheck, MappingPreview, OpError, PermissionNeed, PersonMatch,
+    FieldProblem, InputsToCheck, MappingPreview, NotifyChoice, NotifyFieldProblem, NotifySetup, OpError, PermissionNeed, PersonMatch,
     PlatformAccount, PortalPages, ReadObserver, SavedConnection, SavedScope, ScheduleStatus,
     ScopeChoice, SyncObserver, SyncRequest, TargetChoice, TargetFieldProblem, TargetSetup,
     TenantLookup, Workspace,
@@ -166,6 +166,10 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         schedule_status,
         set_schedule,
         clear_schedule,
+        notify_setup,
+        check_notify,
+        save_notify,
+        send_test_email,
     ]
 }
 
@@ -554,6 +558,41 @@ pub async fn save_safety(
 ) -> Result<SafetySettings, OpError> {
     let ws = ws.inner().clone();
     off_main(move || ws.save_safety(&profile, safety)).await
+}
+
+/// Who hears about the connection's runs: its notification settings.
+#[tauri::command]
+pub async fn notify_setup(profile: String, ws: State<'_, Workspace>) -> Result<NotifySetup, OpError> {
+    let ws = ws.inner().clone();
+    off_main(move || ws.notify_setup(&profile)).await
+}
+
+/// Checks the notifications step as typed, field by field (no network).
+#[tauri::command]
+pub async fn check_notify(
+    profile: String,
+    choice: NotifyChoice,
+    ws: State<'_, Workspace>,
+) -> Result<Vec<NotifyFieldProblem>, OpError> {
+    let ws = ws.inner().clone();
+    off_main(move || ws.check_notify(&profile, &choice)).await
+}
+
+/// Saves the notification settings (a typed mail password goes to the keychain).
+#[tauri::command]
+pub async fn save_notify(
+    profile: String,
+    choice: NotifyChoice,
+    ws: State<'_, Workspace>,
+) -> Result<NotifySetup, OpError> {
+    let ws = ws.inner().clone();
+    off_main(move || ws.save_notify(&profile, choice)).await
+}
+
+/// Sends a test email through the saved settings (`rollcall notify test-email NAME`).
+#[tauri::command]
+pub async fn send_test_email(profile: String, ws: State<'_, Workspace>) -> Result<(), OpError> {
+    ws.send_test_email(&profile).await
 }
 
 /// Every connection, for the home screen.

@@ -369,3 +369,48 @@ fn a_schedule_before_a_first_sync_and_a_zero_interval_are_refused_the_same_way()
     let (_, listed) = hosts.cli(&["schedule", "list"]);
     assert_eq!(listed[0], status, "schedule list says the same");
 }
+
+#[test]
+fn a_test_email_without_settings_and_one_to_a_server_that_is_not_there_fail_the_same_way() {
+    let hosts = hosts();
+    hosts.save(None, &[]);
+    let (status, _) = hosts.cli(&["notify", "test-email", "school"]);
+    let window = hosts
+        .window("send_test_email", json!({"profile": "school"}))
+        .unwrap_err();
+    assert_eq!(status, 1);
+    assert_eq!(window["code"], "mail", "{window:#}");
+    assert!(
+        window["message"]
+            .as_str()
+            .is_some_and(|message| message.contains("Edit → Notifications")),
+        "{window:#}"
+    );
+
+    // Settings saved in the window, then a test email to a port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let saved = hosts
+        .window(
+            "save_notify",
+            json!({"profile": "school", "choice": {"settings": {"desktop": true, "email": {
+                "to": ["it@school.example"], "from": "rollcall@school.example",
+                "server": "127.0.0.1", "port": port, "user": null, "when": "problems"}}}}),
+        )
+        .unwrap();
+    assert_eq!(saved["password_stored"], false);
+    let (status, _) = hosts.cli(&["notify", "test-email", "school"]);
+    let window = hosts
+        .window("send_test_email", json!({"profile": "school"}))
+        .unwrap_err();
+    assert_eq!(status, 1);
+    assert_eq!(window["code"], "mail", "{window:#}");
+    let engine = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(hosts.ws.send_test_email("school"))
+        .unwrap_err();
+    assert_eq!(window["message"], engine.message, "{window:#}");
+}

@@ -167,6 +167,12 @@ pub struct TauriDriver {
 impl TauriDriver {
     /// Checks for a display and tauri-driver, then starts the driver and waits for it.
     pub fn start() -> Result<TauriDriver, String> {
+        TauriDriver::start_with(&[])
+    }
+
+    /// [`TauriDriver::start`], with `env` set for the driver and the app it launches (for
+    /// example a certificate authority trusted as the system's).
+    pub fn start_with(env: &[(&str, &Path)]) -> Result<TauriDriver, String> {
         if std::env::var_os("DISPLAY").is_none_or(|value| value.is_empty()) {
             return Err(format!(
                 "No DISPLAY is set, so the window cannot be shown. {HOW_TO_RUN_WINDOW_TESTS}"
@@ -175,6 +181,7 @@ impl TauriDriver {
         let port = free_port()?;
         let native_port = free_port()?;
         let child = Command::new("tauri-driver")
+            .envs(env.iter().copied())
             .args([
                 "--port",
                 &port.to_string(),
@@ -264,8 +271,16 @@ pub fn demo_args(data_dir: &Path) -> Vec<String> {
 /// The app's window in demo mode with its files in `data_dir`, through a tauri-driver
 /// started for it (stopped, with the app, when the driver is dropped).
 pub async fn open_demo(data_dir: &Path) -> Result<(TauriDriver, Client), String> {
+    open_demo_with(data_dir, &[]).await
+}
+
+/// [`open_demo`], with `env` set for the app.
+pub async fn open_demo_with(
+    data_dir: &Path,
+    env: &[(&str, &Path)],
+) -> Result<(TauriDriver, Client), String> {
     let application = rollcall_bin()?;
-    let driver = TauriDriver::start()?;
+    let driver = TauriDriver::start_with(env)?;
     let client = driver.session(&application, &demo_args(data_dir)).await?;
     Ok((driver, client))
 }

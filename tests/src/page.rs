@@ -162,6 +162,23 @@ pub async fn connect_demo(client: &Client, name: &str) {
     text_of(client, "saved").await;
 }
 
+/// Sets up the demo connection `name` for `group` (found by typing `search`) into the demo
+/// learning platform, with the accounts as they are shown, and stops on its home page.
+pub async fn set_up_demo(client: &Client, name: &str, search: &str, group: &str) {
+    connect_demo(client, name).await;
+    next(client, "Who gets an account?").await;
+    include_group(client, search, group).await;
+    next(client, "Connect your learning platform").await;
+    element(client, "demo-platform").await;
+    click(client, "save-platform").await;
+    element(client, "platform-connected").await;
+    next(client, "What each account looks like").await;
+    click(client, "save-mapping").await;
+    element(client, "mapping-saved").await;
+    click(client, "wizard-next").await;
+    element(client, "sync-now").await;
+}
+
 /// The address of the demo organisation the window runs: the saved connection's sign-in
 /// address, which in demo mode is the embedded sandbox on 127.0.0.1. (Demo mode keeps its
 /// files in the `demo` folder of the data folder it is given.)

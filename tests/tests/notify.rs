@@ -3,7 +3,9 @@
 //! shown as a desktop notification (caught by a notification service this test runs on the
 //! session bus); the email report goes to a local mail server (aiosmtpd, STARTTLS and
 //! sign-in required) with the run's counts and no secret in it, and a refused password is
-//! said in words the admin can act on, in the run's report.
+//! said in words the admin can act on, in the run's report. In the real window (demo mode),
+//! the admin fills in the email settings under Edit → Notifications, is asked for the
+//! password next to its field, saves, and a test email arrives at that mail server.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::HashMap;
@@ -14,7 +16,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rollcall_e2e::headless::{SandboxChild, rollcall_in, store_secret};
-use rollcall_e2e::{free_port, terminate, workspace_root};
+use rollcall_e2e::page::{click, count, element, set_up_demo, shoot, text_of, type_into};
+use rollcall_e2e::{free_port, open_demo_with, terminate, workspace_root};
 use serde_json::Value;
 
 /// One notification as the desktop received it.
@@ -386,4 +389,56 @@ fn the_run_report_is_emailed_over_starttls_and_a_refused_password_is_said_plainl
     assert_eq!(mail.messages().len(), 1, "nothing was taken");
     let runs = history(data.path(), "reports");
     assert_eq!(runs[0]["outcome"], "problems", "{runs:#?}");
+}
+
+#[tokio::test]
+async fn the_email_settings_are_filled_in_the_window_and_a_test_email_arrives() {
+    const USER: &str = "rollcall@school.example";
+    const PASSWORD: &str = "window-Pa55word-for-tests";
+    let mail = MailServer::start(USER, PASSWORD);
+    let data = tempfile::tempdir().unwrap();
+    let (_driver, client) =
+        open_demo_with(data.path(), &[("SSL_CERT_FILE", mail.authority.as_path())])
+            .await
+            .unwrap_or_else(|message| panic!("{message}"));
+    set_up_demo(&client, "northwind", "Year 7", "Year 7 Tutors").await;
+
+    click(&client, "edit-notify").await;
+    element(&client, "notify-editor").await;
+    click(&client, "notify-email-on").await;
+    type_into(&client, "notify-to", "it@school.example").await;
+    type_into(&client, "notify-from", USER).await;
+    type_into(&client, "notify-server", "127.0.0.1").await;
+    type_into(&client, "notify-port", &mail.port.to_string()).await;
+    type_into(&client, "notify-user", USER).await;
+    // Signing in needs the password, asked for under its field.
+    let asked = text_of(&client, "notify-password-problem").await;
+    assert!(asked.contains("Enter the password"), "{asked}");
+    shoot(&client, "notify-01-password-asked").await;
+
+    type_into(&client, "notify-password", PASSWORD).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while count(&client, "notify-password-problem").await > 0 {
+        assert!(Instant::now() < deadline, "the password problem stayed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    click(&client, "notify-save").await;
+    element(&client, "notify-saved").await;
+    let profile = std::fs::read_to_string(data.path().join("demo/profiles/northwind.toml")).unwrap();
+    assert!(profile.contains("[notify.email]"), "{profile}");
+    assert!(!profile.contains(PASSWORD), "the password is not in the profile: {profile}");
+
+    click(&client, "notify-test").await;
+    let sent = text_of(&client, "notify-test-sent").await;
+    assert!(sent.contains("it@school.example"), "{sent}");
+    shoot(&client, "notify-02-test-sent").await;
+    let messages = mail.messages();
+    assert_eq!(messages.len(), 1, "one test email");
+    assert!(
+        messages[0].contains("Subject: Rollcall: test email for \"northwind\""),
+        "{}",
+        messages[0]
+    );
+    assert!(!messages[0].contains(PASSWORD), "{}", messages[0]);
+    client.close().await.unwrap();
 }

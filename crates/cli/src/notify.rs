@@ -1,4 +1,4 @@
-//! `rollcall notify test-email NAME` (sends a test email through the profile's
+//! `rollcall notify test-email NAME [--json]` (sends a test email through the profile's
 //! `[notify.email]`) and `rollcall notify reminders [--json]` (sends the secret-expiry
 //! reminders due today, as the window does at start).
 
@@ -23,6 +23,9 @@ enum NotifyAction {
     TestEmail {
         /// The profile's name.
         name: String,
+        /// Print one JSON document instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Send the client-secret expiry reminders due today (30, 14, 7 and 1 days before).
     Reminders {
@@ -38,8 +41,8 @@ pub(crate) fn execute(args: &NotifyArgs, ws: &Workspace, out: &mut dyn Write) ->
         Err(status) => return status,
     };
     match &args.action {
-        NotifyAction::TestEmail { name } => match runtime.block_on(ws.send_test_email(name)) {
-            Ok(()) => answer(out, false, &(), |()| {
+        NotifyAction::TestEmail { name, json } => match runtime.block_on(ws.send_test_email(name)) {
+            Ok(()) => answer(out, *json, &(), |()| {
                 format!("The test email for \"{name}\" was sent. Check that it arrived.")
             }),
             Err(error) => fail(&error),

@@ -118,7 +118,7 @@ pub fn notice_email(notice: &Notice) -> Email {
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum MailError {
     #[error(
-        "The mail server {server} refused the user name or password for \"{user}\", so the run report was not emailed. Check the user name in the connection's email settings and enter the password again (`rollcall secret set {connection} mail`)."
+        "The mail server {server} refused the user name or password for \"{user}\", so the run report was not emailed. Check the user name, and enter the password again under Edit → Notifications (or with `rollcall secret set {connection} mail`)."
     )]
     SignInRefused {
         server: String,

@@ -50,7 +50,7 @@ pub struct Profile {
 
 /// The `[notify]` table: desktop notifications (on unless switched off) and, optionally, an
 /// email report (`[notify.email]`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct NotifySettings {
     /// A desktop notification when a run fails, holds deactivations back or does not start,
@@ -79,7 +79,7 @@ impl NotifySettings {
 /// The `[notify.email]` table: where the run report goes, and through which mail server.
 /// The server must offer STARTTLS; its password (when `user` is set) is in the keychain
 /// (`rollcall secret set NAME mail`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct EmailSettings {
     /// Who gets the report.
@@ -104,8 +104,53 @@ fn default_smtp_port() -> u16 {
     587
 }
 
+impl EmailSettings {
+    /// The first setting a mail server could not work with, as (key, what to change); the
+    /// profile file and the window's notifications step check with the same rule.
+    pub fn problem(&self) -> Option<(&'static str, String)> {
+        if self.to.is_empty() {
+            return Some((
+                "to",
+                "No one is listed to get the report. Add at least one email address, for example it@school.example.".into(),
+            ));
+        }
+        for (key, address) in self
+            .to
+            .iter()
+            .map(|address| ("to", address))
+            .chain([("from", &self.from)])
+        {
+            if let Err(message) = crate::mail::check_address(address) {
+                return Some((key, message));
+            }
+        }
+        if self.server.trim().is_empty() || self.server.contains(['/', ' ', ':']) {
+            return Some((
+                "server",
+                format!(
+                    "\"{}\" is not a mail server's name. Use the name your mail provider gives for sending mail (SMTP), for example smtp.office365.com, without https:// and without the port.",
+                    self.server
+                ),
+            ));
+        }
+        if self.port == 0 {
+            return Some((
+                "port",
+                "0 is not a port. Use the mail server's port for sending mail, usually 587.".into(),
+            ));
+        }
+        if self.user.as_deref().is_some_and(|user| user.trim().is_empty()) {
+            return Some((
+                "user",
+                "The user name is empty. Give the user name the mail server signs in with, or leave it out for a server that takes mail without signing in.".into(),
+            ));
+        }
+        None
+    }
+}
+
 /// Which runs the email reports.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum EmailWhen {
     /// Runs that failed, held deactivations back or did not start.
@@ -611,43 +656,10 @@ impl Profile {
                 "`push_groups` has an empty entry. Each entry is a group's Object ID from the Entra admin center.".into(),
             ));
         }
-        if let Some(email) = &self.notify.email {
-            let section = Some("notify.email");
-            if email.to.is_empty() {
-                return Err(invalid(
-                    section,
-                    "to",
-                    "`to` is empty: list who gets the report, for example to = [\"it@school.example\"].".into(),
-                ));
-            }
-            for (key, address) in email
-                .to
-                .iter()
-                .map(|address| ("to", address))
-                .chain([("from", &email.from)])
-            {
-                if let Err(message) = crate::mail::check_address(address) {
-                    return Err(invalid(section, key, message));
-                }
-            }
-            if email.server.trim().is_empty() || email.server.contains(['/', ' ', ':']) {
-                return Err(invalid(
-                    section,
-                    "server",
-                    format!(
-                        "server = \"{}\" is not a mail server's host name. Use the name your mail provider gives for sending (SMTP), for example server = \"smtp.office365.com\", and put the port in `port`.",
-                        email.server
-                    ),
-                ));
-            }
-            if email.port == 0 {
-                return Err(invalid(
-                    section,
-                    "port",
-                    "port = 0 is not a port. Use the mail server's submission port, usually 587."
-                        .into(),
-                ));
-            }
+        if let Some(email) = &self.notify.email
+            && let Some((key, message)) = email.problem()
+        {
+            return Err(invalid(Some("notify.email"), key, message));
         }
         if let Some(schedule) = &self.schedule {
             match schedule.schedule() {

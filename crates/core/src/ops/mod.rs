@@ -44,6 +44,7 @@ pub use connection::{
 };
 pub use error::{EXIT_PROBLEMS, EXIT_USAGE, ErrorCode, OpError, OpResult};
 pub use home::{ConnectionOverview, PersonMatch, PlatformAccount};
+pub use notices::{NotifyChoice, NotifyField, NotifyFieldProblem, NotifySetup};
 pub use platform::{
     TargetChoice, TargetField, TargetFieldProblem, TargetSetup, check_platform_token,
     check_scim_address,

@@ -1,19 +1,68 @@
 //! Telling the admin what happened while nobody watched: after a scheduled run, a desktop
 //! notice when it failed or held deactivations back; after any run that wrote, the email
 //! report the connection's `[notify.email]` asks for; a scheduled run that could not start,
-//! recorded in the history and told; and the secret-expiry reminders due today.
+//! recorded in the history and told; the secret-expiry reminders due today; and who is told
+//! (the `[notify]` settings as the window edits them, checked by field).
 
 use std::sync::Arc;
 
-use super::{ErrorCode, OpError, OpResult, Workspace};
+use serde::{Deserialize, Serialize};
+
+use super::{ErrorCode, OpError, OpResult, SecretTarget, Workspace};
 use crate::history::Trigger;
 use crate::ledger::{Ledger, LedgerError};
 use crate::mail::{self, Email};
 use crate::notices::{self, Notice, Notifier};
-use crate::profile::{EmailWhen, Profile};
+use crate::profile::{EmailWhen, NotifySettings, Profile};
 use crate::records::ReadProblem;
 use crate::secret::{SecretKind, SecretUseError};
 use crate::sync::SyncReport;
+
+/// Which input of the notifications step a problem is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum NotifyField {
+    To,
+    From,
+    Server,
+    Port,
+    User,
+    Password,
+}
+
+/// A problem with something typed on the notifications step, shown next to its field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct NotifyFieldProblem {
+    pub field: NotifyField,
+    pub message: String,
+}
+
+/// Who hears about a connection's runs: its `[notify]` settings, and whether the mail
+/// server's password is stored for the server and user they name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct NotifySetup {
+    pub settings: NotifySettings,
+    pub password_stored: bool,
+}
+
+/// The notifications step as the admin filled it in. `password`: a newly typed mail
+/// password; none keeps the stored one. (No `Debug`: it may hold the password.)
+#[derive(Clone, Deserialize, ts_rs::TS)]
+pub struct NotifyChoice {
+    pub settings: NotifySettings,
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+impl NotifyChoice {
+    /// The typed password, when one was typed (surrounding line breaks dropped).
+    fn typed_password(&self) -> Option<&str> {
+        self.password
+            .as_deref()
+            .map(|password| password.trim_end_matches(['\r', '\n']))
+            .filter(|password| !password.is_empty())
+    }
+}
 
 impl Workspace {
     /// The same workspace showing notices through `notifier` (by default the desktop's
@@ -206,10 +255,90 @@ impl Workspace {
             Err(OpError::new(
                 ErrorCode::Mail,
                 format!(
-                    "\"{}\" has no email settings. Add a [notify.email] table to its profile with to, from and server (and user, with the password stored by `rollcall secret set {} mail`).",
+                    "\"{}\" has no email settings. Add them under Edit → Notifications in the window, or as a [notify.email] table in its profile (to, from, server, and user with the password stored by `rollcall secret set {} mail`).",
                     profile.name, profile.name
                 ),
             ))
+        }
+    }
+}
+
+impl Workspace {
+    /// The connection's `[notify]` settings and whether its mail password is stored.
+    pub fn notify_setup(&self, name: &str) -> OpResult<NotifySetup> {
+        let profile = self.profile(name)?;
+        Ok(NotifySetup {
+            password_stored: self.mail_password_stored(&profile)?,
+            settings: profile.notify,
+        })
+    }
+
+    /// Checks the notifications step as typed, field by field, with the rules the profile
+    /// file is checked by; no network. A sign-in user needs a password, typed now or
+    /// stored for that same server and user.
+    pub fn check_notify(&self, name: &str, choice: &NotifyChoice) -> OpResult<Vec<NotifyFieldProblem>> {
+        let mut profile = self.profile(name)?;
+        let Some(email) = &choice.settings.email else {
+            return Ok(Vec::new());
+        };
+        if let Some((key, message)) = email.problem() {
+            let field = match key {
+                "to" => NotifyField::To,
+                "from" => NotifyField::From,
+                "server" => NotifyField::Server,
+                "port" => NotifyField::Port,
+                _ => NotifyField::User,
+            };
+            return Ok(vec![NotifyFieldProblem { field, message }]);
+        }
+        if email.user.is_none() || choice.typed_password().is_some() {
+            return Ok(Vec::new());
+        }
+        profile.notify = choice.settings.clone();
+        if self.mail_password_stored(&profile)? {
+            return Ok(Vec::new());
+        }
+        Ok(vec![NotifyFieldProblem {
+            field: NotifyField::Password,
+            message: format!(
+                "Enter the password {} signs in to {} with. (A password stored earlier was for another server or user, or none is stored.)",
+                email.user.as_deref().unwrap_or_default(),
+                email.server
+            ),
+        }])
+    }
+
+    /// Saves the notifications step: the `[notify]` settings in the profile and a typed
+    /// password in the keychain, bound to the server and user. Nothing is saved while a
+    /// field has a problem.
+    pub fn save_notify(&self, name: &str, choice: NotifyChoice) -> OpResult<NotifySetup> {
+        if let Some(problem) = self.check_notify(name, &choice)?.into_iter().next() {
+            return Err(OpError::new(ErrorCode::ProfileInvalid, problem.message));
+        }
+        let password = choice.typed_password().map(str::to_string);
+        self.edit_profile(name, |loaded| loaded.notify = choice.settings.clone())?;
+        if let Some(password) = password
+            && choice.settings.email.as_ref().is_some_and(|email| email.user.is_some())
+        {
+            self.store_secret(name, SecretTarget::Mail, &password)?;
+        }
+        self.notify_setup(name)
+    }
+
+    /// Whether the mail password is stored for what `profile`'s `[notify.email]` names now.
+    fn mail_password_stored(&self, profile: &Profile) -> OpResult<bool> {
+        let wants_one = profile
+            .notify
+            .email
+            .as_ref()
+            .is_some_and(|email| email.user.is_some());
+        if !wants_one {
+            return Ok(false);
+        }
+        match crate::secret::read_for_profile(self.secrets(), profile, SecretKind::Mail) {
+            Ok(stored) => Ok(stored.is_some()),
+            Err(SecretUseError::Keychain(error)) => Err(OpError::new(ErrorCode::Keychain, error.to_string())),
+            Err(_) => Ok(false),
         }
     }
 }

@@ -185,3 +185,119 @@ async fn a_scheduled_run_that_cannot_start_is_kept_in_the_history_and_told() {
         .unwrap_err();
     assert_eq!(told.sent().len(), 1, "a dry run tells nobody");
 }
+
+fn email_settings(server: &str, user: Option<&str>) -> rollcall_core::profile::EmailSettings {
+    rollcall_core::profile::EmailSettings {
+        to: vec!["it@school.example".into()],
+        from: "rollcall@school.example".into(),
+        server: server.into(),
+        port: 587,
+        user: user.map(str::to_string),
+        when: rollcall_core::profile::EmailWhen::Problems,
+    }
+}
+
+fn choice(
+    email: Option<rollcall_core::profile::EmailSettings>,
+    password: Option<&str>,
+) -> rollcall_core::ops::NotifyChoice {
+    rollcall_core::ops::NotifyChoice {
+        settings: rollcall_core::profile::NotifySettings {
+            desktop: true,
+            email,
+        },
+        password: password.map(str::to_string),
+    }
+}
+
+#[tokio::test]
+async fn the_notification_settings_are_checked_by_field_and_the_password_kept_in_the_keychain() {
+    use rollcall_core::ops::NotifyField;
+    let host = host().await;
+    host.ws
+        .save_connection("school", &host.connection(None))
+        .unwrap();
+    let profile_file = host.ws.data_dir().profiles().join("school.toml");
+    let before = std::fs::read_to_string(&profile_file).unwrap();
+
+    // Each problem names its field; nothing is saved while one is there.
+    let mut no_one = email_settings("smtp.school.example", None);
+    no_one.to.clear();
+    let mut bad_from = email_settings("smtp.school.example", None);
+    bad_from.from = "rollcall at school".into();
+    let cases = [
+        (no_one, NotifyField::To, "No one is listed"),
+        (bad_from, NotifyField::From, "is not an email address"),
+        (
+            email_settings("https://smtp.school.example", None),
+            NotifyField::Server,
+            "without https://",
+        ),
+        (
+            email_settings("smtp.school.example", Some(" ")),
+            NotifyField::User,
+            "user name is empty",
+        ),
+        (
+            email_settings("smtp.school.example", Some("rollcall@school.example")),
+            NotifyField::Password,
+            "Enter the password rollcall@school.example signs in to smtp.school.example with",
+        ),
+    ];
+    for (email, field, words) in cases {
+        let given = choice(Some(email), None);
+        let problems = host.ws.check_notify("school", &given).unwrap();
+        assert_eq!(problems.len(), 1, "{field:?}: {problems:?}");
+        assert_eq!(problems[0].field, field);
+        assert!(problems[0].message.contains(words), "{}", problems[0].message);
+        let refused = host.ws.save_notify("school", given).unwrap_err();
+        assert_eq!(refused.code, ErrorCode::ProfileInvalid);
+        assert_eq!(std::fs::read_to_string(&profile_file).unwrap(), before);
+    }
+
+    // Saved with the password: the profile holds the settings, the keychain the password.
+    let email = email_settings("smtp.school.example", Some("rollcall@school.example"));
+    let saved = host
+        .ws
+        .save_notify("school", choice(Some(email.clone()), Some("mail-pass\n")))
+        .unwrap();
+    assert!(saved.password_stored);
+    assert_eq!(saved.settings.email.as_ref(), Some(&email));
+    let text = std::fs::read_to_string(&profile_file).unwrap();
+    assert!(text.contains("smtp.school.example"), "{text}");
+    assert!(!text.contains("mail-pass"), "no password in the profile: {text}");
+    assert_eq!(host.ws.notify_setup("school").unwrap(), saved);
+
+    // Saved again without typing it: the stored password is kept.
+    let again = host
+        .ws
+        .save_notify("school", choice(Some(email.clone()), None))
+        .unwrap();
+    assert!(again.password_stored);
+
+    // Another server: the password stored for the first one is not used for it.
+    let moved = choice(
+        Some(email_settings("smtp.other.example", Some("rollcall@school.example"))),
+        None,
+    );
+    let problems = host.ws.check_notify("school", &moved).unwrap();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].field, NotifyField::Password);
+
+    // A server that takes mail without signing in needs no password.
+    let open = host
+        .ws
+        .save_notify(
+            "school",
+            choice(Some(email_settings("relay.school.example", None)), None),
+        )
+        .unwrap();
+    assert!(!open.password_stored);
+
+    // Email switched off again.
+    let off = host.ws.save_notify("school", choice(None, None)).unwrap();
+    assert_eq!(off.settings.email, None);
+    let error = host.ws.send_test_email("school").await.unwrap_err();
+    assert_eq!(error.code, ErrorCode::Mail);
+    assert!(error.message.contains("has no email settings"), "{}", error.message);
+}

@@ -26,6 +26,9 @@ import type {
   DemoPlatform,
   MappingPreview,
   MappingSettings,
+  NotifyChoice,
+  NotifyFieldProblem,
+  NotifySetup,
   PersonMatch,
   PlannedPerson,
   PlatformAccount,
@@ -551,6 +554,10 @@ export interface FakeSyncOptions {
   /** What the platform check finds; nothing (it works) unless given. */
   targetDiagnoses?: Diagnosis[];
   safety?: SafetySettings;
+  /** The notification settings before anything is saved: desktop on, no email, unless given. */
+  notify?: NotifySetup;
+  /** What sending a test email answers: sent, unless an error is given. */
+  testEmailError?: BackendError;
   demoPlatform?: DemoPlatform | null;
   /** What the folder dialog answers. */
   targetFolder?: string | null;
@@ -572,6 +579,8 @@ export interface FakeSyncRecord {
   connectionLists: number;
   schedulesSet: { profile: string; settings: ScheduleSettings }[];
   schedulesCleared: string[];
+  notifySaved: { profile: string; choice: NotifyChoice }[];
+  testEmails: string[];
 }
 
 export interface FakeSyncControl {
@@ -614,6 +623,25 @@ function createFakeSync(options: FakeSyncOptions): { methods: SyncBackend; contr
     connectionLists: 0,
     schedulesSet: [],
     schedulesCleared: [],
+    notifySaved: [],
+    testEmails: [],
+  };
+  let notify: NotifySetup = structuredClone(options.notify ?? { settings: { desktop: true }, password_stored: false });
+  // The engine's rules for the notifications step, in the order it applies them.
+  const notifyProblems = (choice: NotifyChoice): NotifyFieldProblem[] => {
+    const email = choice.settings.email;
+    if (!email) return [];
+    const address = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+    if (email.to.length === 0) return [{ field: 'to', message: 'No one is listed to get the report. Add at least one email address, for example it@school.example.' }];
+    const bad = email.to.find((entry) => !address.test(entry));
+    if (bad !== undefined) return [{ field: 'to', message: `"${bad}" is not an email address. Write it as name@example.com (one address per entry).` }];
+    if (!address.test(email.from)) return [{ field: 'from', message: `"${email.from}" is not an email address. Write it as name@example.com (one address per entry).` }];
+    if (email.server.trim() === '' || /[/ :]/.test(email.server)) return [{ field: 'server', message: `"${email.server}" is not a mail server's name. Use the name your mail provider gives for sending mail (SMTP), for example smtp.office365.com, without https:// and without the port.` }];
+    if (!email.port) return [{ field: 'port', message: '0 is not a port. Use the mail server\'s port for sending mail, usually 587.' }];
+    if (email.user != null && !choice.password && !notify.password_stored) {
+      return [{ field: 'password', message: `Enter the password ${email.user} signs in to ${email.server} with.` }];
+    }
+    return [];
   };
   let schedule: ScheduleStatus = structuredClone(options.schedule ?? fakeScheduleStatus());
   let safety: SafetySettings = options.safety ?? { max_deactivations: 50, max_deactivation_percent: 10 };
@@ -803,6 +831,30 @@ function createFakeSync(options: FakeSyncOptions): { methods: SyncBackend; contr
       fail('clearSchedule');
       schedule = { ...schedule, settings: null, rule: null, time_zone: null, after: null, enabled: false, next_run: null, next_run_local: null, registered: 'not_scheduled', registered_files: [], problem: null };
       return { ...structuredClone(schedule), name: profile };
+    },
+    notifySetup: async () => {
+      fail('notifySetup');
+      return structuredClone(notify);
+    },
+    checkNotify: async (_profile, choice) => {
+      fail('checkNotify');
+      return notifyProblems(choice);
+    },
+    saveNotify: async (profile, choice) => {
+      record.notifySaved.push({ profile, choice: structuredClone(choice) });
+      fail('saveNotify');
+      const problem = notifyProblems(choice)[0];
+      if (problem) throw new BackendError('profile_invalid', problem.message);
+      notify = {
+        settings: structuredClone(choice.settings),
+        password_stored: choice.settings.email?.user != null && (notify.password_stored || !!choice.password),
+      };
+      return structuredClone(notify);
+    },
+    sendTestEmail: async (profile) => {
+      record.testEmails.push(profile);
+      fail('sendTestEmail');
+      if (options.testEmailError) throw options.testEmailError;
     },
   };
   const control: FakeSyncControl = {

@@ -9,6 +9,9 @@ import type {
   ExportedFile,
   MappingPreview,
   MappingSettings,
+  NotifyChoice,
+  NotifyFieldProblem,
+  NotifySetup,
   PersonMatch,
   PlatformAccount,
   ReadProgress,
@@ -27,6 +30,13 @@ import type {
 
 export type {
   AccountSample,
+  EmailSettings,
+  EmailWhen,
+  NotifyChoice,
+  NotifyField,
+  NotifyFieldProblem,
+  NotifySettings,
+  NotifySetup,
   ChangeKind,
   ConnectionOverview,
   Counts,
@@ -107,4 +117,12 @@ export interface SyncBackend {
   setSchedule(profile: string, settings: ScheduleSettings): Promise<ScheduleStatus>;
   /** Turns the schedule off and removes it from the operating system. */
   clearSchedule(profile: string): Promise<ScheduleStatus>;
+  /** Who hears about the connection's runs, and whether the mail password is stored. */
+  notifySetup(profile: string): Promise<NotifySetup>;
+  /** The notifications step checked as typed, field by field (no network). */
+  checkNotify(profile: string, choice: NotifyChoice): Promise<NotifyFieldProblem[]>;
+  /** Saves the notification settings (a typed password goes to the keychain). */
+  saveNotify(profile: string, choice: NotifyChoice): Promise<NotifySetup>;
+  /** Sends a test email through the saved settings. */
+  sendTestEmail(profile: string): Promise<void>;
 }

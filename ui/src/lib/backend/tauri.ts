@@ -30,6 +30,8 @@ import {
   type RunSummary,
   type SafetySettings,
   type ScheduleStatus,
+  type NotifyFieldProblem,
+  type NotifySetup,
   type SyncProgress,
   type SyncReport,
   type TargetFieldProblem,
@@ -124,6 +126,10 @@ export const tauriBackend: Backend = {
   scheduleStatus: (profile) => call<ScheduleStatus>('schedule_status', { profile }),
   setSchedule: (profile, settings) => call<ScheduleStatus>('set_schedule', { profile, settings }),
   clearSchedule: (profile) => call<ScheduleStatus>('clear_schedule', { profile }),
+  notifySetup: (profile) => call<NotifySetup>('notify_setup', { profile }),
+  checkNotify: (profile, choice) => call<NotifyFieldProblem[]>('check_notify', { profile, choice }),
+  saveNotify: (profile, choice) => call<NotifySetup>('save_notify', { profile, choice }),
+  sendTestEmail: (profile) => call<void>('send_test_email', { profile }),
   openLogFolder: async () => {
     await call<null>('open_log_folder');
   },
