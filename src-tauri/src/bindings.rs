@@ -16,9 +16,9 @@ use rollcall_core::listing::{ChangeKind, Outcome, PlannedPerson, ValueChange};
 use rollcall_core::ops::{
     AccountSample, ChosenCloud, ConnectionOverview, ConnectionRequest, ErrorCode, ExportedFile,
     FieldProblem, MappedValue, MappingPreview, NotifyChoice, NotifyField, NotifyFieldProblem,
-    NotifySetup, OpError, PermissionNeed, PersonMatch,
-    PlatformAccount, PortalPages, RegistrationState, SavedConnection, SavedScope, ScheduleStatus,
-    ScopeChoice, TargetChoice, TargetField, TargetFieldProblem, TenantLookup, UnsendablePerson,
+    NotifySetup, OpError, PermissionNeed, PersonMatch, PlatformAccount, PortalPages,
+    RegistrationState, SavedConnection, SavedScope, ScheduleStatus, ScopeChoice, TargetChoice,
+    TargetField, TargetFieldProblem, TenantLookup, UnsendablePerson,
 };
 use rollcall_core::permissions::PermissionReport;
 use rollcall_core::plan::MatchedBy;

@@ -13,10 +13,10 @@ use rollcall_core::graph::{CancelToken, ReadProgress};
 use rollcall_core::history::{RunSummary, Trigger};
 use rollcall_core::ops::{
     ChosenCloud, ConnectionOverview, ConnectionRequest, ErrorCode, ExportTo, ExportedFile,
-    FieldProblem, InputsToCheck, MappingPreview, NotifyChoice, NotifyFieldProblem, NotifySetup, OpError, PermissionNeed, PersonMatch,
-    PlatformAccount, PortalPages, ReadObserver, SavedConnection, SavedScope, ScheduleStatus,
-    ScopeChoice, SyncObserver, SyncRequest, TargetChoice, TargetFieldProblem, TargetSetup,
-    TenantLookup, Workspace,
+    FieldProblem, InputsToCheck, MappingPreview, NotifyChoice, NotifyFieldProblem, NotifySetup,
+    OpError, PermissionNeed, PersonMatch, PlatformAccount, PortalPages, ReadObserver,
+    SavedConnection, SavedScope, ScheduleStatus, ScopeChoice, SyncObserver, SyncRequest,
+    TargetChoice, TargetFieldProblem, TargetSetup, TenantLookup, Workspace,
 };
 use rollcall_core::preview::Preview;
 use rollcall_core::profile::{MappingSettings, SafetySettings, TargetKind, TargetSettings};
@@ -562,7 +562,10 @@ pub async fn save_safety(
 
 /// Who hears about the connection's runs: its notification settings.
 #[tauri::command]
-pub async fn notify_setup(profile: String, ws: State<'_, Workspace>) -> Result<NotifySetup, OpError> {
+pub async fn notify_setup(
+    profile: String,
+    ws: State<'_, Workspace>,
+) -> Result<NotifySetup, OpError> {
     let ws = ws.inner().clone();
     off_main(move || ws.notify_setup(&profile)).await
 }

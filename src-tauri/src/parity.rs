@@ -408,9 +408,6 @@ fn a_test_email_without_settings_and_one_to_a_server_that_is_not_there_fail_the_
         .unwrap_err();
     assert_eq!(status, 1);
     assert_eq!(window["code"], "mail", "{window:#}");
-    let engine = tokio::runtime::Runtime::new()
-        .unwrap()
-        .block_on(hosts.ws.send_test_email("school"))
-        .unwrap_err();
+    let engine = tauri::async_runtime::block_on(hosts.ws.send_test_email("school")).unwrap_err();
     assert_eq!(window["message"], engine.message, "{window:#}");
 }

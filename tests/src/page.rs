@@ -168,11 +168,14 @@ pub async fn set_up_demo(client: &Client, name: &str, search: &str, group: &str)
     connect_demo(client, name).await;
     next(client, "Who gets an account?").await;
     include_group(client, search, group).await;
+    click(client, "show-preview").await;
+    element(client, "preview-totals").await;
     next(client, "Connect your learning platform").await;
     element(client, "demo-platform").await;
     click(client, "save-platform").await;
     element(client, "platform-connected").await;
     next(client, "What each account looks like").await;
+    element(client, "mapping-sentence").await;
     click(client, "save-mapping").await;
     element(client, "mapping-saved").await;
     click(client, "wizard-next").await;

@@ -424,9 +424,13 @@ async fn the_email_settings_are_filled_in_the_window_and_a_test_email_arrives() 
     }
     click(&client, "notify-save").await;
     element(&client, "notify-saved").await;
-    let profile = std::fs::read_to_string(data.path().join("demo/profiles/northwind.toml")).unwrap();
+    let profile =
+        std::fs::read_to_string(data.path().join("demo/profiles/northwind.toml")).unwrap();
     assert!(profile.contains("[notify.email]"), "{profile}");
-    assert!(!profile.contains(PASSWORD), "the password is not in the profile: {profile}");
+    assert!(
+        !profile.contains(PASSWORD),
+        "the password is not in the profile: {profile}"
+    );
 
     click(&client, "notify-test").await;
     let sent = text_of(&client, "notify-test-sent").await;

@@ -41,12 +41,14 @@ pub(crate) fn execute(args: &NotifyArgs, ws: &Workspace, out: &mut dyn Write) ->
         Err(status) => return status,
     };
     match &args.action {
-        NotifyAction::TestEmail { name, json } => match runtime.block_on(ws.send_test_email(name)) {
-            Ok(()) => answer(out, *json, &(), |()| {
-                format!("The test email for \"{name}\" was sent. Check that it arrived.")
-            }),
-            Err(error) => fail(&error),
-        },
+        NotifyAction::TestEmail { name, json } => {
+            match runtime.block_on(ws.send_test_email(name)) {
+                Ok(()) => answer(out, *json, &(), |()| {
+                    format!("The test email for \"{name}\" was sent. Check that it arrived.")
+                }),
+                Err(error) => fail(&error),
+            }
+        }
         NotifyAction::Reminders { json } => match runtime.block_on(ws.send_reminders()) {
             Ok(sent) => answer(out, *json, &sent, |sent| describe(sent)),
             Err(error) => fail(&error),

@@ -139,7 +139,11 @@ impl EmailSettings {
                 "0 is not a port. Use the mail server's port for sending mail, usually 587.".into(),
             ));
         }
-        if self.user.as_deref().is_some_and(|user| user.trim().is_empty()) {
+        if self
+            .user
+            .as_deref()
+            .is_some_and(|user| user.trim().is_empty())
+        {
             return Some((
                 "user",
                 "The user name is empty. Give the user name the mail server signs in with, or leave it out for a server that takes mail without signing in.".into(),

@@ -276,7 +276,11 @@ impl Workspace {
     /// Checks the notifications step as typed, field by field, with the rules the profile
     /// file is checked by; no network. A sign-in user needs a password, typed now or
     /// stored for that same server and user.
-    pub fn check_notify(&self, name: &str, choice: &NotifyChoice) -> OpResult<Vec<NotifyFieldProblem>> {
+    pub fn check_notify(
+        &self,
+        name: &str,
+        choice: &NotifyChoice,
+    ) -> OpResult<Vec<NotifyFieldProblem>> {
         let mut profile = self.profile(name)?;
         let Some(email) = &choice.settings.email else {
             return Ok(Vec::new());
@@ -318,7 +322,11 @@ impl Workspace {
         let password = choice.typed_password().map(str::to_string);
         self.edit_profile(name, |loaded| loaded.notify = choice.settings.clone())?;
         if let Some(password) = password
-            && choice.settings.email.as_ref().is_some_and(|email| email.user.is_some())
+            && choice
+                .settings
+                .email
+                .as_ref()
+                .is_some_and(|email| email.user.is_some())
         {
             self.store_secret(name, SecretTarget::Mail, &password)?;
         }
@@ -337,7 +345,9 @@ impl Workspace {
         }
         match crate::secret::read_for_profile(self.secrets(), profile, SecretKind::Mail) {
             Ok(stored) => Ok(stored.is_some()),
-            Err(SecretUseError::Keychain(error)) => Err(OpError::new(ErrorCode::Keychain, error.to_string())),
+            Err(SecretUseError::Keychain(error)) => {
+                Err(OpError::new(ErrorCode::Keychain, error.to_string()))
+            }
             Err(_) => Ok(false),
         }
     }

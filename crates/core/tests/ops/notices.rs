@@ -249,7 +249,11 @@ async fn the_notification_settings_are_checked_by_field_and_the_password_kept_in
         let problems = host.ws.check_notify("school", &given).unwrap();
         assert_eq!(problems.len(), 1, "{field:?}: {problems:?}");
         assert_eq!(problems[0].field, field);
-        assert!(problems[0].message.contains(words), "{}", problems[0].message);
+        assert!(
+            problems[0].message.contains(words),
+            "{}",
+            problems[0].message
+        );
         let refused = host.ws.save_notify("school", given).unwrap_err();
         assert_eq!(refused.code, ErrorCode::ProfileInvalid);
         assert_eq!(std::fs::read_to_string(&profile_file).unwrap(), before);
@@ -265,7 +269,10 @@ async fn the_notification_settings_are_checked_by_field_and_the_password_kept_in
     assert_eq!(saved.settings.email.as_ref(), Some(&email));
     let text = std::fs::read_to_string(&profile_file).unwrap();
     assert!(text.contains("smtp.school.example"), "{text}");
-    assert!(!text.contains("mail-pass"), "no password in the profile: {text}");
+    assert!(
+        !text.contains("mail-pass"),
+        "no password in the profile: {text}"
+    );
     assert_eq!(host.ws.notify_setup("school").unwrap(), saved);
 
     // Saved again without typing it: the stored password is kept.
@@ -277,7 +284,10 @@ async fn the_notification_settings_are_checked_by_field_and_the_password_kept_in
 
     // Another server: the password stored for the first one is not used for it.
     let moved = choice(
-        Some(email_settings("smtp.other.example", Some("rollcall@school.example"))),
+        Some(email_settings(
+            "smtp.other.example",
+            Some("rollcall@school.example"),
+        )),
         None,
     );
     let problems = host.ws.check_notify("school", &moved).unwrap();
@@ -299,5 +309,9 @@ async fn the_notification_settings_are_checked_by_field_and_the_password_kept_in
     assert_eq!(off.settings.email, None);
     let error = host.ws.send_test_email("school").await.unwrap_err();
     assert_eq!(error.code, ErrorCode::Mail);
-    assert!(error.message.contains("has no email settings"), "{}", error.message);
+    assert!(
+        error.message.contains("has no email settings"),
+        "{}",
+        error.message
+    );
 }

@@ -603,3 +603,47 @@ registered_files: Array<string>,
  * What stops the schedule from working, in words, when something does.
  */
 problem: string | null, };
+
+export type EmailWhen = "problems" | "every_run";
+
+export type EmailSettings = { 
+/**
+ * Who gets the report.
+ */
+to: Array<string>, 
+/**
+ * The sender's address.
+ */
+from: string, 
+/**
+ * The mail server's host name.
+ */
+server: string, 
+/**
+ * Its submission port (587 unless the mail provider says otherwise).
+ */
+port: number, 
+/**
+ * The user name to sign in to the mail server with; none for a server that takes mail
+ * without signing in.
+ */
+user?: string | null, 
+/**
+ * Which runs are reported: `problems` (the default) or `every_run`.
+ */
+when: EmailWhen, };
+
+export type NotifySettings = { 
+/**
+ * A desktop notification when a run fails, holds deactivations back or does not start,
+ * and before the client secret expires.
+ */
+desktop: boolean, email?: EmailSettings | null, };
+
+export type NotifySetup = { settings: NotifySettings, password_stored: boolean, };
+
+export type NotifyChoice = { settings: NotifySettings, password: string | null, };
+
+export type NotifyField = "to" | "from" | "server" | "port" | "user" | "password";
+
+export type NotifyFieldProblem = { field: NotifyField, message: string, };
