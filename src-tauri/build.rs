@@ -40,6 +40,9 @@ const COMMANDS: &[&str] = &[
     "schedule_status",
     "set_schedule",
     "clear_schedule",
+    "check_for_update",
+    "install_update",
+    "restart_after_update",
 ];
 
 fn main() {
