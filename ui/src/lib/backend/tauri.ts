@@ -34,6 +34,9 @@ import {
   type SyncReport,
   type TargetFieldProblem,
   type TargetSettings,
+  type UpdateCheck,
+  type UpdateInstalled,
+  type UpdateProgress,
 } from './backend';
 
 function isCommandError(value: unknown): value is { code: string; message: string } {
@@ -124,6 +127,18 @@ export const tauriBackend: Backend = {
   scheduleStatus: (profile) => call<ScheduleStatus>('schedule_status', { profile }),
   setSchedule: (profile, settings) => call<ScheduleStatus>('set_schedule', { profile, settings }),
   clearSchedule: (profile) => call<ScheduleStatus>('clear_schedule', { profile }),
+  checkForUpdate: () => call<UpdateCheck>('check_for_update'),
+  installUpdate: async (onProgress) => {
+    const stop = await listen<UpdateProgress>('update-progress', (event) => onProgress(event.payload));
+    try {
+      return await call<UpdateInstalled>('install_update');
+    } finally {
+      stop();
+    }
+  },
+  restartAfterUpdate: async () => {
+    await call<null>('restart_after_update');
+  },
   openLogFolder: async () => {
     await call<null>('open_log_folder');
   },
