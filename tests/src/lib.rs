@@ -167,6 +167,11 @@ pub struct TauriDriver {
 impl TauriDriver {
     /// Checks for a display and tauri-driver, then starts the driver and waits for it.
     pub fn start() -> Result<TauriDriver, String> {
+        TauriDriver::start_with_env(&[])
+    }
+
+    /// The same, with `env` set for the driver and so for the app it starts.
+    pub fn start_with_env(env: &[(&str, &str)]) -> Result<TauriDriver, String> {
         if std::env::var_os("DISPLAY").is_none_or(|value| value.is_empty()) {
             return Err(format!(
                 "No DISPLAY is set, so the window cannot be shown. {HOW_TO_RUN_WINDOW_TESTS}"
@@ -181,6 +186,7 @@ impl TauriDriver {
                 "--native-port",
                 &native_port.to_string(),
             ])
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -264,8 +270,16 @@ pub fn demo_args(data_dir: &Path) -> Vec<String> {
 /// The app's window in demo mode with its files in `data_dir`, through a tauri-driver
 /// started for it (stopped, with the app, when the driver is dropped).
 pub async fn open_demo(data_dir: &Path) -> Result<(TauriDriver, Client), String> {
+    open_demo_with_env(data_dir, &[]).await
+}
+
+/// The same, with `env` set for the app (say, a test update server's address).
+pub async fn open_demo_with_env(
+    data_dir: &Path,
+    env: &[(&str, &str)],
+) -> Result<(TauriDriver, Client), String> {
     let application = rollcall_bin()?;
-    let driver = TauriDriver::start()?;
+    let driver = TauriDriver::start_with_env(env)?;
     let client = driver.session(&application, &demo_args(data_dir)).await?;
     Ok((driver, client))
 }
