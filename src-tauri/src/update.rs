@@ -47,7 +47,10 @@ impl UpdateSource {
     /// The source for a start in `demo` mode (or not), reading the test variables through
     /// `var` only in demo mode. A test server must be on this computer (`http://127.0.0.1`
     /// or `http://localhost`), so a demo can never be pointed at someone else's.
-    pub fn choose(demo: bool, var: impl Fn(&str) -> Option<String>) -> Result<UpdateSource, String> {
+    pub fn choose(
+        demo: bool,
+        var: impl Fn(&str) -> Option<String>,
+    ) -> Result<UpdateSource, String> {
         if !demo {
             return Ok(UpdateSource::Releases);
         }

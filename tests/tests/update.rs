@@ -290,7 +290,10 @@ async fn a_signed_newer_version_is_offered_a_tampered_one_refused_and_none_insta
     let name = "northwind";
     let profile = platform.profile(name, "").unwrap();
     platform.connect(&demo_data, name, &profile).unwrap();
-    let sandbox = platform.text("authority_url").unwrap().trim_end_matches('/');
+    let sandbox = platform
+        .text("authority_url")
+        .unwrap()
+        .trim_end_matches('/');
     let slow = reqwest::Client::new()
         .put(format!("{sandbox}/_sandbox/faults"))
         .json(&serde_json::json!({ "latency_ms": 3000 }))

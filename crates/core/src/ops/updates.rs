@@ -94,7 +94,10 @@ mod tests {
         let folder = tempfile::tempdir().unwrap();
         let ws = workspace(folder.path());
         assert_eq!(ws.running_now(), None);
-        assert!(ws.may_update_now().is_ok(), "nothing runs: the update may go ahead");
+        assert!(
+            ws.may_update_now().is_ok(),
+            "nothing runs: the update may go ahead"
+        );
 
         // What a scheduled run in another process holds while it syncs.
         let lock = RunLock::take(&ws.data_dir().locks(), "school", Utc::now()).unwrap();
@@ -108,13 +111,19 @@ mod tests {
         assert_eq!(refused.code, ErrorCode::Busy);
         assert!(
             refused.message.contains("A sync of \"school\" is running")
-                && refused.message.contains("offered again when the sync finishes"),
+                && refused
+                    .message
+                    .contains("offered again when the sync finishes"),
             "{}",
             refused.message
         );
 
         drop(lock);
-        assert_eq!(ws.running_now(), None, "a finished run no longer holds it back");
+        assert_eq!(
+            ws.running_now(),
+            None,
+            "a finished run no longer holds it back"
+        );
         assert!(ws.may_update_now().is_ok());
     }
 
@@ -126,7 +135,11 @@ mod tests {
         assert_eq!(ws.running_now(), Some(RunningNow::InThisWindow));
         let refused = ws.may_update_now().unwrap_err();
         assert_eq!(refused.code, ErrorCode::Busy);
-        assert!(refused.message.starts_with("A sync or a read of Entra is running"));
+        assert!(
+            refused
+                .message
+                .starts_with("A sync or a read of Entra is running")
+        );
         drop(running);
         assert!(ws.may_update_now().is_ok());
     }
