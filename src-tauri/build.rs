@@ -44,6 +44,9 @@ const COMMANDS: &[&str] = &[
     "check_notify",
     "save_notify",
     "send_test_email",
+    "check_for_update",
+    "install_update",
+    "restart_after_update",
 ];
 
 fn main() {

@@ -33,6 +33,7 @@ use rollcall_core::sync::{AdoptedAccount, Estimate, PlannedDeactivation, SyncRep
 use ts_rs::{Config, TS};
 
 use crate::commands::{AppStatus, DemoApp, DemoPlatform, DemoStatus, DemoValues, SyncChoice};
+use crate::update::{UpdateCheck, UpdateInstalled, UpdateProgress};
 
 /// Where the generated file lives, from this crate's folder.
 pub const GENERATED: &str = "../ui/src/lib/backend/generated.ts";
@@ -120,6 +121,9 @@ pub fn typescript() -> String {
         NotifyChoice::decl(&cfg),
         NotifyField::decl(&cfg),
         NotifyFieldProblem::decl(&cfg),
+        UpdateCheck::decl(&cfg),
+        UpdateInstalled::decl(&cfg),
+        UpdateProgress::decl(&cfg),
     ];
     let mut text = String::from(
         "// Generated from the Rust types by `ROLLCALL_WRITE_TYPES=1 cargo test -p rollcall bindings`.\n// Do not edit: change the Rust type and generate again.\n",

@@ -30,6 +30,7 @@ use tauri_plugin_dialog::DialogExt;
 use tauri_plugin_opener::OpenerExt;
 
 use crate::demo::DemoTenant;
+use crate::update::{UpdateCheck, UpdateInstalled, Updates};
 
 /// The event the window receives while a preview read runs.
 pub const READ_PROGRESS_EVENT: &str = "read-progress";
@@ -170,6 +171,9 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         check_notify,
         save_notify,
         send_test_email,
+        check_for_update,
+        install_update,
+        restart_after_update,
     ]
 }
 
@@ -708,6 +712,38 @@ pub async fn clear_schedule(
     repair.finished().await;
     let ws = ws.inner().clone();
     off_main(move || ws.clear_schedule(&profile)).await
+}
+
+// ---- Updates ------------------------------------------------------------------------------
+
+/// Whether a newer Rollcall is out, with what changed; being offline is a plain answer.
+#[tauri::command]
+pub async fn check_for_update<R: Runtime>(
+    app: AppHandle<R>,
+    updates: State<'_, Updates>,
+) -> Result<UpdateCheck, OpError> {
+    Ok(updates.check(&app).await)
+}
+
+/// Downloads the update found, verifies its signature and installs it, sending
+/// `update-progress` events; refused while a read or sync runs.
+#[tauri::command]
+pub async fn install_update<R: Runtime>(
+    app: AppHandle<R>,
+    updates: State<'_, Updates>,
+    ws: State<'_, Workspace>,
+) -> Result<UpdateInstalled, OpError> {
+    updates.install(&app, &ws).await
+}
+
+/// Restarts Rollcall into the version installed; refused while a read or sync runs.
+#[tauri::command]
+pub fn restart_after_update<R: Runtime>(
+    app: AppHandle<R>,
+    ws: State<'_, Workspace>,
+) -> Result<(), OpError> {
+    ws.may_update_now()?;
+    app.restart()
 }
 
 /// Runs blocking work (the keychain, the disk, a dialog) on a worker thread, never on the

@@ -6,6 +6,7 @@ mod commands;
 mod demo;
 #[cfg(test)]
 mod parity;
+mod update;
 mod window;
 
 fn main() -> std::process::ExitCode {

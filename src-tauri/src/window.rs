@@ -2,7 +2,9 @@
 //! keeps one window per data folder (opening Rollcall again brings that window forward),
 //! creates the main window with its webview storage inside that data directory, so demo and
 //! test runs never share storage with real use, and starts putting right what is registered
-//! with the operating system's scheduler and sending the secret-expiry reminders due.
+//! with the operating system's scheduler and sending the secret-expiry reminders due. The
+//! updater is set up here too, from the release feed or, in demo mode, a test server
+//! (`update.rs`).
 
 use std::any::Any;
 use std::io::Write;
@@ -22,6 +24,7 @@ use tauri::{AppHandle, Manager, WebviewUrl, WebviewWindowBuilder};
 
 use crate::commands;
 use crate::demo::DemoTenant;
+use crate::update::{UpdateSource, Updates};
 
 /// The label the capabilities in capabilities/main.json grant permissions to.
 const MAIN_WINDOW: &str = "main";
@@ -53,8 +56,10 @@ fn run(demo: bool, explicit_data_dir: Option<&Path>) -> Result<(), String> {
     } else {
         None
     };
+    let updates = UpdateSource::choose(demo, |name| std::env::var(name).ok())?;
     let mut context = tauri::generate_context!();
     let config = context.config_mut();
+    updates.apply(&mut config.plugins);
     if demo {
         // Demo (and test) runs get an identifier of their own, so nothing the platform keys
         // on the identifier is shared with real use.
@@ -71,6 +76,8 @@ fn run(demo: bool, explicit_data_dir: Option<&Path>) -> Result<(), String> {
             }))
             .plugin(tauri_plugin_opener::init())
             .plugin(tauri_plugin_dialog::init())
+            .plugin(tauri_plugin_updater::Builder::new().build())
+            .manage(Updates::new(&updates, demo))
             .manage(tenant)
             .manage(workspace)
             .manage(commands::ChosenExports::default())

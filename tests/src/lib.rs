@@ -4,6 +4,7 @@
 pub mod headless;
 pub mod page;
 
+use std::ffi::OsStr;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -172,7 +173,7 @@ impl TauriDriver {
 
     /// [`TauriDriver::start`], with `env` set for the driver and the app it launches (for
     /// example a certificate authority trusted as the system's).
-    pub fn start_with(env: &[(&str, &Path)]) -> Result<TauriDriver, String> {
+    pub fn start_with(env: &[(&str, &OsStr)]) -> Result<TauriDriver, String> {
         if std::env::var_os("DISPLAY").is_none_or(|value| value.is_empty()) {
             return Err(format!(
                 "No DISPLAY is set, so the window cannot be shown. {HOW_TO_RUN_WINDOW_TESTS}"
@@ -181,13 +182,13 @@ impl TauriDriver {
         let port = free_port()?;
         let native_port = free_port()?;
         let child = Command::new("tauri-driver")
-            .envs(env.iter().copied())
             .args([
                 "--port",
                 &port.to_string(),
                 "--native-port",
                 &native_port.to_string(),
             ])
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -277,7 +278,7 @@ pub async fn open_demo(data_dir: &Path) -> Result<(TauriDriver, Client), String>
 /// [`open_demo`], with `env` set for the app.
 pub async fn open_demo_with(
     data_dir: &Path,
-    env: &[(&str, &Path)],
+    env: &[(&str, &OsStr)],
 ) -> Result<(TauriDriver, Client), String> {
     let application = rollcall_bin()?;
     let driver = TauriDriver::start_with(env)?;

@@ -60,7 +60,8 @@ pub enum ErrorCode {
     TargetToken,
     /// The folder chosen for CSV files cannot be written.
     TargetFolder,
-    /// A sync or undo of the same connection is already running.
+    /// A sync or undo of the same connection is already running; or, for an update, any read
+    /// or sync (in this window or a scheduled run), which the update waits for.
     Busy,
     /// The schedule asked for cannot be used (a zero interval, a time that is not a time, an
     /// unknown time zone, an `after` that names no connection).
@@ -72,6 +73,11 @@ pub enum ErrorCode {
     Register,
     /// The run report or a notice could not be emailed (mail settings, password, server).
     Mail,
+    /// An update's signature did not match Rollcall's signing key (changed on the way, or not
+    /// signed), so it was not installed.
+    UpdateUnverified,
+    /// An update could not be checked for, downloaded or installed.
+    Update,
 }
 
 /// Exit status of a command that ran and found problems (or that the computer failed).
@@ -113,6 +119,8 @@ impl ErrorCode {
             ErrorCode::FirstSyncNeeded => "first_sync_needed",
             ErrorCode::Register => "register",
             ErrorCode::Mail => "mail",
+            ErrorCode::UpdateUnverified => "update_unverified",
+            ErrorCode::Update => "update",
         }
     }
 
@@ -149,7 +157,9 @@ impl ErrorCode {
             | ErrorCode::Busy
             | ErrorCode::FirstSyncNeeded
             | ErrorCode::Register
-            | ErrorCode::Mail => EXIT_PROBLEMS,
+            | ErrorCode::Mail
+            | ErrorCode::UpdateUnverified
+            | ErrorCode::Update => EXIT_PROBLEMS,
         }
     }
 }
@@ -240,6 +250,8 @@ mod tests {
             ErrorCode::FirstSyncNeeded,
             ErrorCode::Register,
             ErrorCode::Mail,
+            ErrorCode::UpdateUnverified,
+            ErrorCode::Update,
         ] {
             assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
         }

@@ -24,6 +24,7 @@ mod reading;
 mod run_lock;
 mod schedule;
 mod sync;
+mod updates;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -56,6 +57,7 @@ pub use reading::{
 pub use run_lock::{LockRefused, RunLock, running_since};
 pub use schedule::{RegistrationState, ScheduleStatus};
 pub use sync::{SyncObserver, SyncProgressSink, SyncRequest};
+pub use updates::RunningNow;
 
 /// Where the operations run: the data folder, the secrets, the clock, the endpoints and the
 /// operating system's scheduler.

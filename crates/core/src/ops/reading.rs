@@ -93,6 +93,11 @@ impl ReadSlot {
         Running { slot: self, number }
     }
 
+    /// Whether a read (or sync) is running now.
+    pub fn is_busy(&self) -> bool {
+        self.current.lock().is_ok_and(|current| current.is_some())
+    }
+
     /// Asks the running read, if any, to stop; true when there was one.
     pub fn cancel(&self) -> bool {
         match self.current.lock() {

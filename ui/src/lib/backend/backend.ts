@@ -32,8 +32,10 @@ import type {
   Warning,
 } from './generated';
 import type { SyncBackend } from './sync-contract';
+import type { UpdateBackend } from './update-contract';
 
 export type * from './sync-contract';
+export type * from './update-contract';
 
 export type {
   AppStatus,
@@ -104,8 +106,9 @@ export type WarningCode = Warning;
 /** Who the groups select and what is wrong with their data (the `preview` JSON). */
 export type PreviewResult = Preview;
 
-/** Everything the window asks of the engine: setting a connection up, then syncing it. */
-export interface Backend extends SyncBackend {
+/** Everything the window asks of the engine: setting a connection up, then syncing it, and
+ * updating Rollcall itself. */
+export interface Backend extends SyncBackend, UpdateBackend {
   appStatus(): Promise<AppStatus>;
   /** Checks typed values as the admin types them; no network. */
   checkInputs(inputs: TypedInputs): Promise<FieldProblem[]>;

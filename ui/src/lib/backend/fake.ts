@@ -47,6 +47,7 @@ import type {
   UsernameSource,
 } from './backend';
 import { BackendError } from './backend';
+import { createFakeUpdates, type FakeUpdateOptions, type FakeUpdateRecord } from './fake-update';
 
 export const FAKE_DEMO: DemoStatus = {
   tenant_name: 'Northwind Academy',
@@ -172,6 +173,8 @@ export interface FakeBackendOptions {
   sync?: FakeSyncOptions;
   /** The learning platform and mapping steps' answers. */
   setup?: FakeSetupOptions;
+  /** The update check's and install's answers (up to date unless given). */
+  update?: FakeUpdateOptions;
 }
 
 /** What the UI asked the fake backend for. */
@@ -189,7 +192,7 @@ export interface FakeRecord {
   logFolderOpened: number;
 }
 
-export type FakeBackend = Backend & { record: FakeRecord; setup: FakeSetupRecord; finishRead: () => void; sync: FakeSyncControl };
+export type FakeBackend = Backend & { record: FakeRecord; setup: FakeSetupRecord; finishRead: () => void; sync: FakeSyncControl; updates: FakeUpdateRecord };
 
 const GUID = /^\{?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\}?$/i;
 
@@ -282,7 +285,10 @@ export function createFakeBackend(options: FakeBackendOptions = {}): FakeBackend
     return groups.find((group) => typed.includes(group.id));
   };
   const sync = createFakeSync(options.sync ?? {});
+  const updates = createFakeUpdates(options.update);
   return {
+    ...updates.methods,
+    updates: updates.record,
     // The setup steps' answers, unless the test set up the sync's (which answer the same
     // calls from its own connections).
     ...(options.sync === undefined ? {} : fakeSetup(options.setup ?? {}, setup, status.demo !== null)),

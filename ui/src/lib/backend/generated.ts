@@ -9,7 +9,7 @@ export type DemoValues = { tenant_id: string, tenant_domain: string, apps: Array
 
 export type DemoApp = { name: string, client_id: string, secret: string, secret_id: string, state: 'healthy' | 'no_consent' | 'partial' | 'expired' | 'disabled', };
 
-export type ErrorCode = "profile_not_found" | "profile_invalid" | "profile_write" | "data_folder" | "keychain" | "secret_invalid" | "cloud" | "connect" | "scope" | "group_not_found" | "graph" | "cache" | "export_path" | "export" | "no_target" | "target" | "ledger" | "no_such_person" | "no_such_run" | "nothing_to_undo" | "disabled" | "stopped" | "target_url" | "target_token" | "target_folder" | "busy" | "schedule" | "first_sync_needed" | "register" | "mail";
+export type ErrorCode = "profile_not_found" | "profile_invalid" | "profile_write" | "data_folder" | "keychain" | "secret_invalid" | "cloud" | "connect" | "scope" | "group_not_found" | "graph" | "cache" | "export_path" | "export" | "no_target" | "target" | "ledger" | "no_such_person" | "no_such_run" | "nothing_to_undo" | "disabled" | "stopped" | "target_url" | "target_token" | "target_folder" | "busy" | "schedule" | "first_sync_needed" | "register" | "mail" | "update_unverified" | "update";
 
 export type OpError = { code: ErrorCode, message: string, };
 
@@ -647,3 +647,8 @@ export type NotifyChoice = { settings: NotifySettings, password: string | null, 
 export type NotifyField = "to" | "from" | "server" | "port" | "user" | "password";
 
 export type NotifyFieldProblem = { field: NotifyField, message: string, };
+export type UpdateCheck = { "kind": "up_to_date" } | { "kind": "available", version: string, date: string | null, notes: string, } | { "kind": "unreachable", message: string, } | { "kind": "not_checked" };
+
+export type UpdateInstalled = { "kind": "installed", version: string, } | { "kind": "verified", version: string, message: string, };
+
+export type UpdateProgress = { downloaded: number, total: number | null, };

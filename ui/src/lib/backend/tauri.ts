@@ -36,6 +36,9 @@ import {
   type SyncReport,
   type TargetFieldProblem,
   type TargetSettings,
+  type UpdateCheck,
+  type UpdateInstalled,
+  type UpdateProgress,
 } from './backend';
 
 function isCommandError(value: unknown): value is { code: string; message: string } {
@@ -130,6 +133,18 @@ export const tauriBackend: Backend = {
   checkNotify: (profile, choice) => call<NotifyFieldProblem[]>('check_notify', { profile, choice }),
   saveNotify: (profile, choice) => call<NotifySetup>('save_notify', { profile, choice }),
   sendTestEmail: (profile) => call<void>('send_test_email', { profile }),
+  checkForUpdate: () => call<UpdateCheck>('check_for_update'),
+  installUpdate: async (onProgress) => {
+    const stop = await listen<UpdateProgress>('update-progress', (event) => onProgress(event.payload));
+    try {
+      return await call<UpdateInstalled>('install_update');
+    } finally {
+      stop();
+    }
+  },
+  restartAfterUpdate: async () => {
+    await call<null>('restart_after_update');
+  },
   openLogFolder: async () => {
     await call<null>('open_log_folder');
   },
