@@ -9,17 +9,24 @@
 //! child writes the synthetic snapshot to the cache, drops it and resets its high-water
 //! mark (`/proc/self/clear_refs`), so the peak reported is the sync's own: the cache view
 //! it reads and everything the run holds.
+//! `scim-bulk` is the same with the sandbox offering SCIM bulk (1,000 operations, 1 MiB a
+//! request). After the three SCIM runs, a bare client POSTs the first sync's bodies (what
+//! the mapping made of the same people) one by one with the sync's concurrency to a fresh
+//! sandbox of the same kind, and the first sync's time is printed against it.
 //! Run with `cargo bench -p rollcall-core --bench sync`; `ROLLCALL_BENCH_TARGETS=csv`
-//! (or `scim`) runs one target, `ROLLCALL_BENCH_USERS=N` a smaller tenant.
+//! (or `scim`, `scim-bulk`, comma-separated) picks the targets, `ROLLCALL_BENCH_USERS=N` a
+//! smaller tenant, `ROLLCALL_BENCH_LATENCY_MS=100` delays every SCIM answer.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use rollcall_core::apply::{Phase, SyncProgress};
 use rollcall_core::clock::SystemClock;
 use rollcall_core::directory::{
     DirectorySnapshot, GroupRecord, Member, MemberKind, UserDetails, UserRecord,
@@ -27,6 +34,7 @@ use rollcall_core::directory::{
 use rollcall_core::graph::CancelToken;
 use rollcall_core::history::Trigger;
 use rollcall_core::ledger::Ledger;
+use rollcall_core::mapping::map_people;
 use rollcall_core::profile::Profile;
 use rollcall_core::secret::Secret;
 use rollcall_core::store::{DeltaLinks, Store};
@@ -34,6 +42,7 @@ use rollcall_core::sync::{self, CacheView, SyncContext, SyncOptions, SyncReport}
 use rollcall_core::targets::Target;
 use rollcall_core::targets::csv::CsvTarget;
 use rollcall_core::targets::scim::ScimTarget;
+use rollcall_core::targets::scim::wire::user_document;
 use rollcall_sandbox::{Dataset, Sandbox, SandboxInfo, SandboxOptions};
 
 /// Set in the sandbox child: serve a small tenant's SCIM service, print its `SandboxInfo`
@@ -45,6 +54,22 @@ const SYNC_TARGET: &str = "ROLLCALL_BENCH_SYNC";
 const TARGETS: &str = "ROLLCALL_BENCH_TARGETS";
 /// How many people (100,000 when unset).
 const USERS_KNOB: &str = "ROLLCALL_BENCH_USERS";
+/// Milliseconds the sandbox waits before answering each SCIM request (0 when unset).
+const LATENCY_KNOB: &str = "ROLLCALL_BENCH_LATENCY_MS";
+/// Set in the sandbox child: offer SCIM bulk.
+const OFFER_BULK: &str = "ROLLCALL_BENCH_OFFER_BULK";
+/// The bulk limits the sandbox offers for `scim-bulk`.
+const BULK_OPERATIONS: usize = 1_000;
+const BULK_PAYLOAD: usize = 1024 * 1024;
+
+fn latency() -> std::time::Duration {
+    std::time::Duration::from_millis(
+        std::env::var(LATENCY_KNOB)
+            .ok()
+            .and_then(|value| value.parse().ok())
+            .unwrap_or(0),
+    )
+}
 
 fn people() -> usize {
     std::env::var(USERS_KNOB)
@@ -129,6 +154,8 @@ struct Measured {
     seconds: f64,
     baseline_mb: f64,
     peak_mb: f64,
+    /// Seconds spent in each phase, in order.
+    phases: Vec<(Phase, f64)>,
 }
 
 impl Measured {
@@ -165,7 +192,13 @@ async fn run(
     let started_at = chrono::Utc::now();
     let view = CacheView::read(store).unwrap();
     let cancel = CancelToken::new();
-    let progress = |_: &rollcall_core::apply::SyncProgress| {};
+    let seen: Mutex<Vec<(Phase, Instant)>> = Mutex::new(Vec::new());
+    let progress = |progress: &SyncProgress| {
+        let mut seen = seen.lock().unwrap();
+        if seen.last().is_none_or(|(phase, _)| *phase != progress.phase) {
+            seen.push((progress.phase, Instant::now()));
+        }
+    };
     let timer = Instant::now();
     let report = sync::run(
         profile,
@@ -189,11 +222,34 @@ async fn run(
     .await
     .unwrap();
     let seconds = timer.elapsed().as_secs_f64();
+    let end = Instant::now();
+    let seen = seen.into_inner().unwrap();
+    let phases = seen
+        .iter()
+        .enumerate()
+        .map(|(at, (phase, started))| {
+            let until = seen.get(at + 1).map_or(end, |(_, next)| *next);
+            (*phase, until.duration_since(*started).as_secs_f64())
+        })
+        .collect();
     Measured {
         report,
         seconds,
         baseline_mb,
         peak_mb: status_mb("VmHWM:"),
+        phases,
+    }
+}
+
+impl Measured {
+    /// The phases that took a tenth of a second or more.
+    fn phase_times(&self) -> String {
+        self.phases
+            .iter()
+            .filter(|(_, seconds)| *seconds >= 0.1)
+            .map(|(phase, seconds)| format!("{phase:?} {seconds:.1} s"))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -204,8 +260,14 @@ struct SandboxProcess {
 }
 
 impl SandboxProcess {
-    fn start() -> Self {
-        let mut child = Command::new(std::env::current_exe().unwrap())
+    fn start(bulk: bool) -> Self {
+        let mut command = Command::new(std::env::current_exe().unwrap());
+        if bulk {
+            command.env(OFFER_BULK, "1");
+        } else {
+            command.env_remove(OFFER_BULK);
+        }
+        let mut child = command
             .env(SERVE_SANDBOX, "1")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -240,6 +302,10 @@ fn serve_sandbox() {
             port: 0,
         }))
         .unwrap();
+    sandbox.scim().set_latency(latency());
+    if std::env::var_os(OFFER_BULK).is_some() {
+        sandbox.scim().offer_bulk(BULK_OPERATIONS, BULK_PAYLOAD);
+    }
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{}", serde_json::to_string(sandbox.info()).unwrap()).unwrap();
     stdout.flush().unwrap();
@@ -261,14 +327,23 @@ async fn sync_into(kind: &str) {
     let profile = profile();
     let mut store = Store::open(&folder.path().join("cache.sqlite3")).unwrap();
     let ledger = Ledger::open(&folder.path().join("ledger.sqlite3")).unwrap();
-    if kind == "scim" {
-        let sandbox = SandboxProcess::start();
+    if kind == "scim" || kind == "scim-bulk" {
+        let bulk = kind == "scim-bulk";
+        let name = if bulk { "SCIM bulk" } else { "SCIM" };
+        let sandbox = SandboxProcess::start(bulk);
         let scim = ScimTarget::new(
             &sandbox.info.scim_url,
             Secret::new(sandbox.info.scim_token.clone()),
         )
         .unwrap();
-        three_runs("SCIM", &profile, &mut store, &ledger, &scim).await;
+        let first = three_runs(name, &profile, &mut store, &ledger, &scim).await;
+        let stats = scim.stats();
+        println!(
+            "{name}: {} requests over the three runs, {} retries, bulk {}",
+            stats.requests,
+            stats.retries,
+            if scim.create_batch().await.unwrap() > 1 { "used" } else { "not offered" }
+        );
         let accounts = scim.list_accounts().await.unwrap();
         let ours = accounts
             .iter()
@@ -276,6 +351,15 @@ async fn sync_into(kind: &str) {
             .count();
         assert!(ours >= people(), "{ours} accounts on the platform");
         drop(sandbox);
+        let bare_seconds = bare_client(&profile).await;
+        println!(
+            "{name} first sync {first:.1} s against a bare client POSTing the same {} bodies {} at a time to a fresh sandbox: {bare_seconds:.1} s ({:.0}/s); the first sync took {:.2}× the bare client (latency {} ms)",
+            people(),
+            profile.sync.concurrency,
+            people() as f64 / bare_seconds,
+            first / bare_seconds,
+            latency().as_millis(),
+        );
     } else {
         let target = CsvTarget::new(&folder.path().join("out"), Arc::new(SystemClock)).unwrap();
         three_runs("CSV", &profile, &mut store, &ledger, &target).await;
@@ -305,13 +389,64 @@ fn main() {
     }
 }
 
+/// POSTs the bodies of the first sync's creates (the mapping of the same people) one by one,
+/// the profile's concurrency at a time, to a fresh sandbox; returns the seconds taken.
+async fn bare_client(profile: &Profile) -> f64 {
+    let snapshot = snapshot(None);
+    let mapped = map_people(snapshot.users.values(), &profile.mapping, chrono::Utc::now());
+    drop(snapshot);
+    let bodies: Vec<String> = mapped
+        .accounts
+        .iter()
+        .map(|account| user_document(&account.write).to_string())
+        .collect();
+    drop(mapped);
+    let sandbox = SandboxProcess::start(false);
+    let url = format!("{}/Users", sandbox.info.scim_url);
+    let token = sandbox.info.scim_token.clone();
+    let client = reqwest::Client::new();
+    let bodies = Arc::new(bodies);
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..profile.sync.concurrency {
+        let (client, bodies, next) = (client.clone(), bodies.clone(), next.clone());
+        let (url, token) = (url.clone(), token.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                let Some(body) = bodies.get(n) else {
+                    return;
+                };
+                let response = client
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .header("content-type", "application/scim+json")
+                    .body(body.clone())
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status().as_u16(), 201);
+                response.bytes().await.unwrap();
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    drop(sandbox);
+    seconds
+}
+
+/// The first, no-op and 1%-changed runs; returns the first run's seconds.
 async fn three_runs(
     name: &str,
     profile: &Profile,
     store: &mut Store,
     ledger: &Ledger,
     target: &dyn Target,
-) {
+) -> f64 {
     let people = people();
     let first = run(profile, store, ledger, target, None).await;
     assert_eq!(
@@ -321,11 +456,12 @@ async fn three_runs(
         first.report.errors.first()
     );
     println!(
-        "{name} first sync: {people} people, {} creates, {} managers, {:.1} s ({:.0} writes/s), {}",
+        "{name} first sync: {people} people, {} creates, {} managers, {:.1} s ({:.0} writes/s; {}), {}",
         first.report.applied.create,
         first.report.applied.managers,
         first.seconds,
         first.report.writes as f64 / first.seconds,
+        first.phase_times(),
         first.memory()
     );
     let noop = run(profile, store, ledger, target, None).await;
@@ -344,4 +480,5 @@ async fn three_runs(
         some.seconds,
         some.memory()
     );
+    first.seconds
 }

@@ -1,7 +1,8 @@
 //! Apply: the one place that writes to a learning platform. It runs a `SyncPlan` through a
 //! `Target` in a fixed order (creates and adoptions, updates, reactivations, managers once
 //! their reports exist, group memberships, and deactivations last, skipped when anything
-//! before them failed), a bounded number of writes in flight at a time. Every write is
+//! before them failed), a bounded number of writes in flight at a time; creates go to the
+//! target in batches where it takes several at once (SCIM bulk). Every write is
 //! journalled: its intent before it is sent, its outcome and ledger change after. A 401/403
 //! or a cancel stops the run at once (what was not sent is simply planned again next time);
 //! any other refusal is recorded against that person and the run goes on. With
@@ -25,7 +26,9 @@ use crate::journal::{Action, Outcome};
 use crate::ledger::{Ledger, LedgerChange, Origin, OwnedAccount, OwnedGroup};
 use crate::mapping::paths;
 use crate::plan::{AccountUpdate, GroupChange, ManagerChange, SyncPlan};
-use crate::targets::{AttributeChange, Target, TargetError, TargetFuture};
+use crate::targets::{
+    AccountWrite, AttributeChange, RemoteAccount, Target, TargetError, TargetFuture,
+};
 
 /// Whether a run writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -364,6 +367,128 @@ impl<'a> Run<'a> {
     }
 }
 
+impl Run<'_> {
+    /// The creates in batches of at most `limit` handed to the target together
+    /// ([`Target::create_accounts`], SCIM bulk), `concurrency` batches at a time. Each
+    /// batch's intents are recorded in one transaction before it is sent, and its outcomes
+    /// settled in one after. Returns how many were written.
+    async fn create_in_batches(&self, accounts: &[AccountWrite], limit: usize) -> usize {
+        let total = accounts.len();
+        if total == 0 || self.halted() {
+            return 0;
+        }
+        let context = self.context;
+        let progress = context.progress;
+        progress(&SyncProgress {
+            phase: Phase::Creating,
+            done: 0,
+            total,
+        });
+        let concurrency = context.concurrency.max(1);
+        // Spread the creates over the batches in flight, none over the limit.
+        let size = total.div_ceil(concurrency).clamp(1, limit.max(1));
+        // Boxed before they are streamed, so no closure is held across the awaits below.
+        let mut sends: Vec<Pin<Box<dyn Future<Output = (usize, usize)> + Send + '_>>> =
+            Vec::with_capacity(total.div_ceil(size));
+        for batch in accounts.chunks(size) {
+            sends.push(Box::pin(self.batch(batch)));
+        }
+        let mut batches = futures::stream::iter(sends).buffer_unordered(concurrency);
+        let (mut written, mut done) = (0, 0);
+        while let Some((batch_written, batch_done)) = batches.next().await {
+            written += batch_written;
+            done += batch_done;
+            progress(&SyncProgress {
+                phase: Phase::Creating,
+                done,
+                total,
+            });
+        }
+        written
+    }
+
+    /// One batch of creates: intents, the target's call, outcomes. Returns how many were
+    /// written and how many were sent.
+    async fn batch(&self, accounts: &[AccountWrite]) -> (usize, usize) {
+        if self.halted() {
+            return (0, 0);
+        }
+        let context = self.context;
+        let payloads: Vec<String> = accounts
+            .iter()
+            .map(|account| serde_json::to_string(account).unwrap_or_default())
+            .collect();
+        let intents: Vec<(&str, Action, &str)> = accounts
+            .iter()
+            .zip(&payloads)
+            .map(|(account, payload)| (account.external_id.as_str(), Action::Create, payload.as_str()))
+            .collect();
+        let ids = match context
+            .ledger
+            .intend_all(context.run, &intents, context.clock.now())
+        {
+            Ok(ids) => ids,
+            Err(error) => {
+                self.halt(&format!("The run stopped: {error}"));
+                return (0, 0);
+            }
+        };
+        drop(intents);
+        drop(payloads);
+        self.writes
+            .fetch_add(accounts.len() as u64, Ordering::Relaxed);
+        let outcomes = match context.target.create_accounts(accounts).await {
+            Ok(outcomes) => outcomes,
+            Err(error) => accounts.iter().map(|_| Err(error.clone())).collect(),
+        };
+        let mut outcomes = outcomes.into_iter();
+        let mut written = 0;
+        let mut settled = Vec::with_capacity(accounts.len());
+        for (account, id) in accounts.iter().zip(ids) {
+            let user = account.user_name.as_str();
+            let outcome = outcomes.next().unwrap_or_else(|| {
+                Err(TargetError::Protocol {
+                    detail: "the learning platform gave no answer for this create; the next sync looks for the account".into(),
+                })
+            });
+            let sent = match outcome {
+                Ok(remote) => {
+                    tracing::info!(action = Action::Create.as_str(), user, "written");
+                    written += 1;
+                    Sent {
+                        outcome: Outcome::Done,
+                        detail: None,
+                        change: created(account, remote),
+                        done: Done::Written,
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(action = Action::Create.as_str(), user, result = %error_message(&error, user), "not written");
+                    self.failed(&error, user, LedgerChange::Nothing)
+                }
+            };
+            settled.push((id, sent.outcome, sent.detail, sent.change));
+        }
+        if let Err(error) = context.ledger.settle_all(&settled, context.clock.now()) {
+            self.halt(&format!("The run stopped: {error}"));
+        }
+        (written, accounts.len())
+    }
+}
+
+/// The ledger row of an account this run created.
+fn created(account: &AccountWrite, remote: RemoteAccount) -> LedgerChange {
+    LedgerChange::Own(OwnedAccount {
+        entra_id: account.external_id.clone(),
+        target_id: remote.id,
+        user_name: account.user_name.clone(),
+        active: account.active,
+        attributes: account.attributes.clone(),
+        manager: None,
+        origin: Origin::Created,
+    })
+}
+
 /// A write's outcome with its journal entry.
 async fn tagged(id: i64, send: Pin<Box<dyn Future<Output = Sent> + Send + '_>>) -> (i64, Sent) {
     (id, send.await)
@@ -417,29 +542,28 @@ pub async fn apply(plan: &SyncPlan, dry_run: DryRun, context: &ApplyContext<'_>)
     };
     let run = &state;
     let target = context.target;
-    let create = run
-        .phase(Phase::Creating, &plan.create, |account| {
+    // Where the platform takes several creates in one request, they go in batches.
+    let batch = if plan.create.len() > 1 {
+        target.create_batch().await.unwrap_or(1)
+    } else {
+        1
+    };
+    let create = if batch > 1 {
+        run.create_in_batches(&plan.create, batch).await
+    } else {
+        run.phase(Phase::Creating, &plan.create, |account| {
             run.job(
                 &account.external_id,
                 &account.user_name,
                 Action::Create,
                 account,
                 target.create_account(account),
-                |remote| {
-                    LedgerChange::Own(OwnedAccount {
-                        entra_id: account.external_id.clone(),
-                        target_id: remote.id,
-                        user_name: account.user_name.clone(),
-                        active: account.active,
-                        attributes: account.attributes.clone(),
-                        manager: None,
-                        origin: Origin::Created,
-                    })
-                },
+                |remote| created(account, remote),
                 LedgerChange::Nothing,
             )
         })
-        .await;
+        .await
+    };
     let adopt = run
         .phase(Phase::Creating, &plan.adopt, |adoption| {
             let account = &adoption.account;

@@ -132,6 +132,29 @@ pub trait Target: Send + Sync {
     /// Creates the account and returns it as the platform now holds it.
     fn create_account<'a>(&'a self, account: &'a AccountWrite) -> TargetFuture<'a, RemoteAccount>;
 
+    /// How many creates [`Target::create_accounts`] takes at once: more than 1 where the
+    /// platform takes several in one request (SCIM bulk). With 1, the default, each create
+    /// is sent on its own through [`Target::create_account`].
+    fn create_batch(&self) -> TargetFuture<'_, usize> {
+        Box::pin(async { Ok(1) })
+    }
+
+    /// Creates several accounts (at most [`Target::create_batch`]); one outcome per account,
+    /// in order, each what [`Target::create_account`] would have returned for it. An error
+    /// of the whole call applies to every account. The default creates them one by one.
+    fn create_accounts<'a>(
+        &'a self,
+        accounts: &'a [AccountWrite],
+    ) -> TargetFuture<'a, Vec<Result<RemoteAccount, TargetError>>> {
+        Box::pin(async move {
+            let mut outcomes = Vec::with_capacity(accounts.len());
+            for account in accounts {
+                outcomes.push(self.create_account(account).await);
+            }
+            Ok(outcomes)
+        })
+    }
+
     /// Changes only the given attributes of account `id` (`userName` and `active` may be
     /// among them); `full` is the whole desired account, for platforms that only take PUT.
     fn update_account<'a>(

@@ -133,3 +133,81 @@ async fn a_64_percent_drop_is_held_by_the_guard_on_the_scim_service() {
     assert_eq!(forced.applied.deactivate, drop);
     assert_eq!(active(&world), enabled.len() - drop);
 }
+
+/// The platform's users as a sync left them: by externalId, without the platform's own
+/// IDs and timestamps, the manager named by externalId.
+fn platform_state(world: &World) -> std::collections::BTreeMap<String, Value> {
+    let users = by_external_id(world);
+    let external_of: std::collections::HashMap<String, String> = users
+        .iter()
+        .map(|(external, user)| (user["id"].as_str().unwrap().to_owned(), external.clone()))
+        .collect();
+    users
+        .into_iter()
+        .map(|(external, mut user)| {
+            let map = user.as_object_mut().unwrap();
+            map.remove("id");
+            map.remove("meta");
+            if let Some(manager) = map
+                .get_mut(rollcall_sandbox::scim::ENTERPRISE_USER)
+                .and_then(|extension| extension.get_mut("manager"))
+                .and_then(|manager| manager.get_mut("value"))
+            {
+                *manager = Value::from(external_of[manager.as_str().unwrap()].clone());
+            }
+            (external, user)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_first_sync_in_bulk_leaves_the_platform_as_one_without() {
+    let mut plain = world(400, "All Staff").await;
+    let without = sync_scim(&mut plain, Options::default()).await;
+    assert!(without.errors.is_empty(), "{:?}", without.errors);
+    let plain_posts = plain.sandbox.scim().request_counts().post;
+
+    let mut bulk = world(400, "All Staff").await;
+    bulk.sandbox.scim().offer_bulk(50, 64 * 1024);
+    let with = sync_scim(&mut bulk, Options::default()).await;
+    assert!(with.errors.is_empty(), "{:?}", with.errors);
+    assert_eq!(with.applied, without.applied);
+    assert!(with.applied.create > 200, "{:?}", with.applied);
+    assert!(with.applied.managers > 0, "{:?}", with.applied);
+    let bulk_posts = bulk.sandbox.scim().request_counts().post;
+    assert!(
+        bulk_posts * 10 < plain_posts,
+        "{bulk_posts} bulk requests instead of {plain_posts} creates"
+    );
+    assert_eq!(platform_state(&bulk), platform_state(&plain));
+    assert!(bulk.ledger.open_intents().unwrap().is_empty());
+    assert_eq!(bulk.ledger.accounts().unwrap().len(), with.applied.create);
+
+    let again = sync_scim(&mut bulk, Options::default()).await;
+    assert_eq!(again.writes, 0, "nothing left to write: {again:?}");
+}
+
+#[tokio::test]
+async fn lost_bulk_replies_and_a_taken_user_name_leave_no_duplicate() {
+    let mut world = world(200, "All Staff").await;
+    let scim = world.sandbox.scim().clone();
+    scim.offer_bulk(40, 1 << 20);
+    world.read().await.unwrap();
+    let enabled: Vec<_> = world.people().into_iter().filter(|p| p.enabled).collect();
+    // Somebody made one person's account by hand, under the same user name.
+    scim.create_user(&serde_json::json!({
+        "schemas": [rollcall_sandbox::scim::CORE_USER],
+        "userName": enabled[3].user_principal_name.to_uppercase(),
+    }))
+    .unwrap();
+    scim.lose_next_replies(2);
+    let first = sync_scim(&mut world, Options::default()).await;
+    assert_eq!(scim.trouble_counts().lost_replies, 2);
+    assert!(first.errors.is_empty(), "{:?}", first.errors);
+    assert_eq!(first.applied.adopt, 1, "the hand-made account is adopted");
+    assert_eq!(first.applied.create, enabled.len() - 1);
+    assert_eq!(scim.user_count(), enabled.len(), "nobody twice");
+    assert_eq!(by_external_id(&world).len(), enabled.len());
+    let again = sync_scim(&mut world, Options::default()).await;
+    assert_eq!(again.writes, 0, "{again:?}");
+}

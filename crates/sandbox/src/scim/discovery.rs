@@ -3,6 +3,7 @@
 
 use serde_json::{Value, json};
 
+use super::bulk::BulkLimits;
 use super::schema::{CORE_USER, ENTERPRISE_USER, schema_document};
 
 pub const SERVICE_PROVIDER_CONFIG: &str =
@@ -14,12 +15,20 @@ pub const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListRespo
 pub const MAX_RESULTS: usize = 200;
 
 /// `GET /ServiceProviderConfig`.
-pub fn service_provider_config(base_url: &str, patch: bool) -> Value {
+pub fn service_provider_config(base_url: &str, patch: bool, bulk: Option<BulkLimits>) -> Value {
+    let bulk = match bulk {
+        Some(limits) => json!({
+            "supported": true,
+            "maxOperations": limits.max_operations,
+            "maxPayloadSize": limits.max_payload_size,
+        }),
+        None => json!({"supported": false, "maxOperations": 0, "maxPayloadSize": 0}),
+    };
     json!({
         "schemas": [SERVICE_PROVIDER_CONFIG],
         "documentationUri": "https://www.rfc-editor.org/rfc/rfc7644",
         "patch": {"supported": patch},
-        "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+        "bulk": bulk,
         "filter": {"supported": true, "maxResults": MAX_RESULTS},
         "changePassword": {"supported": false},
         "sort": {"supported": false},

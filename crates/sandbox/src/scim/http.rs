@@ -11,10 +11,11 @@ use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
 use serde_json::{Map, Value};
 
-use super::ScimService;
+use super::{ScimService, bulk};
 use super::discovery::{self, MAX_RESULTS};
 use super::error::{ScimError, ScimType, scim_json};
 use super::filter::Filter;
@@ -26,9 +27,9 @@ use super::schema::{ENTERPRISE_USER, is_enterprise, schema_document};
 use super::trouble::{ConnectionFault, dropped_connection};
 
 #[derive(Clone)]
-struct Context {
-    service: ScimService,
-    base_url: Arc<str>,
+pub(super) struct Context {
+    pub service: ScimService,
+    pub base_url: Arc<str>,
 }
 
 pub fn router(service: ScimService, base_url: &str) -> Router {
@@ -49,6 +50,10 @@ pub fn router(service: ScimService, base_url: &str) -> Router {
                 .put(replace_user)
                 .patch(patch_user)
                 .delete(delete_user),
+        )
+        .route(
+            "/Bulk",
+            post(bulk::bulk).layer(DefaultBodyLimit::max(bulk::BODY_CEILING)),
         )
         .route("/Groups", get(list_groups).post(create_group))
         .route(
@@ -84,12 +89,7 @@ async fn gate(State(context): State<Context>, request: Request, next: Next) -> R
         return next.run(request).await;
     }
     if *request.method() == Method::PATCH && !service.patch_offered() {
-        return ScimError::new(
-            StatusCode::NOT_IMPLEMENTED,
-            None,
-            "this platform does not take PATCH (see /ServiceProviderConfig): send the whole resource with PUT",
-        )
-        .into_response();
+        return patch_not_offered().into_response();
     }
     if let Some(error) = service.throttle_write() {
         return error.into_response();
@@ -105,6 +105,15 @@ async fn gate(State(context): State<Context>, request: Request, next: Next) -> R
             dropped_connection()
         }
     }
+}
+
+/// The 501 for a PATCH on a platform that does not take PATCH.
+pub(super) fn patch_not_offered() -> ScimError {
+    ScimError::new(
+        StatusCode::NOT_IMPLEMENTED,
+        None,
+        "this platform does not take PATCH (see /ServiceProviderConfig): send the whole resource with PUT",
+    )
 }
 
 fn authorize(headers: &HeaderMap, token: &str) -> Result<(), ScimError> {
@@ -196,7 +205,7 @@ impl Query {
     }
 }
 
-fn respond(result: Result<Response, ScimError>) -> Response {
+pub(super) fn respond(result: Result<Response, ScimError>) -> Response {
     result.unwrap_or_else(IntoResponse::into_response)
 }
 
@@ -207,7 +216,11 @@ async fn service_provider_config(
     respond(Query::parse(raw.as_deref()).refuse_filter().map(|()| {
         scim_json(
             StatusCode::OK,
-            &discovery::service_provider_config(&context.base_url, context.service.patch_offered()),
+            &discovery::service_provider_config(
+                &context.base_url,
+                context.service.patch_offered(),
+                context.service.bulk_limits(),
+            ),
         )
     }))
 }
@@ -261,7 +274,7 @@ async fn resource_type(State(context): State<Context>, Path(id): Path<String>) -
 }
 
 /// Reads a JSON request body in `application/scim+json` or `application/json`.
-fn read_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Value, ScimError> {
+pub(super) fn read_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Value, ScimError> {
     if let Some(content_type) = headers.get(header::CONTENT_TYPE) {
         let media = content_type
             .to_str()
@@ -298,11 +311,11 @@ fn read_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result
     })
 }
 
-/// A single User response with its ETag (and Location on create).
-fn user_response(status: StatusCode, user: &StoredUser, document: &Value) -> Response {
+/// A single resource response with its ETag (and Location on create).
+fn resource_response(status: StatusCode, etag: &str, document: &Value) -> Response {
     let mut response = scim_json(status, document);
     let headers = response.headers_mut();
-    if let Ok(etag) = HeaderValue::from_str(&user.etag()) {
+    if let Ok(etag) = HeaderValue::from_str(etag) {
         headers.insert(header::ETAG, etag);
     }
     if status == StatusCode::CREATED
@@ -314,16 +327,22 @@ fn user_response(status: StatusCode, user: &StoredUser, document: &Value) -> Res
     response
 }
 
-/// Checks `If-Match` against the current version: 412 when it names another version.
-fn check_if_match(headers: &HeaderMap, user: &StoredUser) -> Result<(), ScimError> {
-    let Some(value) = headers.get(header::IF_MATCH) else {
+/// The `If-Match` header's value, if any.
+fn if_match(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::IF_MATCH)
+        .map(|value| value.to_str().unwrap_or_default())
+}
+
+/// Checks an `If-Match` value (or a bulk operation's `version`) against the current
+/// version: 412 when it names another version.
+fn check_if_match(wanted: Option<&str>, user: &StoredUser) -> Result<(), ScimError> {
+    let Some(value) = wanted else {
         return Ok(());
     };
     let current = user.etag();
     let bare = |tag: &str| tag.trim().trim_start_matches("W/").to_owned();
     let matches = value
-        .to_str()
-        .unwrap_or_default()
         .split(',')
         .any(|tag| tag.trim() == "*" || bare(tag) == bare(&current));
     if matches {
@@ -338,6 +357,105 @@ fn check_if_match(headers: &HeaderMap, user: &StoredUser) -> Result<(), ScimErro
     ))
 }
 
+// The writes themselves, shared by the plain requests and the operations of a bulk request
+// (`bulk`): each returns the resource as it is now and its version.
+
+pub(super) fn write_create_user(
+    context: &Context,
+    body: &Value,
+) -> Result<(Value, String), ScimError> {
+    let attributes = validate_resource(body)?;
+    let mut roster = context.service.roster();
+    let user = roster.create(attributes, context.service.now())?;
+    Ok((user.render(&context.base_url), user.etag()))
+}
+
+pub(super) fn write_replace_user(
+    context: &Context,
+    id: &str,
+    body: &Value,
+    version: Option<&str>,
+) -> Result<(Value, String), ScimError> {
+    let attributes = validate_resource(body)?;
+    let mut roster = context.service.roster();
+    check_if_match(version, roster.get(id).ok_or_else(|| missing(id))?)?;
+    let user = roster.replace(id, attributes, context.service.now())?;
+    Ok((user.render(&context.base_url), user.etag()))
+}
+
+pub(super) fn write_patch_user(
+    context: &Context,
+    id: &str,
+    body: &Value,
+    version: Option<&str>,
+) -> Result<(Value, String), ScimError> {
+    let mut roster = context.service.roster();
+    let current = roster.get(id).ok_or_else(|| missing(id))?;
+    check_if_match(version, current)?;
+    let attributes = patch::apply(&current.attributes, body)?;
+    let user = roster.replace(id, attributes, context.service.now())?;
+    Ok((user.render(&context.base_url), user.etag()))
+}
+
+pub(super) fn write_delete_user(
+    context: &Context,
+    id: &str,
+    version: Option<&str>,
+) -> Result<(), ScimError> {
+    let mut roster = context.service.roster();
+    check_if_match(version, roster.get(id).ok_or_else(|| missing(id))?)?;
+    roster.delete(id)?;
+    context.service.group_book().forget_member(id);
+    Ok(())
+}
+
+pub(super) fn write_create_group(
+    context: &Context,
+    body: &Value,
+) -> Result<(Value, String), ScimError> {
+    let fields = groups::validate_group(body)?;
+    check_members(context, &fields.members)?;
+    let mut book = context.service.group_book();
+    let mut id = new_id();
+    while book.get(&id).is_some() {
+        id = new_id();
+    }
+    let group = book.create(id, fields, context.service.now())?;
+    Ok((group.render(&context.base_url), group.etag()))
+}
+
+pub(super) fn write_replace_group(
+    context: &Context,
+    id: &str,
+    body: &Value,
+) -> Result<(Value, String), ScimError> {
+    let fields = groups::validate_group(body)?;
+    check_members(context, &fields.members)?;
+    let mut book = context.service.group_book();
+    let group = book.replace(id, fields, context.service.now())?;
+    Ok((group.render(&context.base_url), group.etag()))
+}
+
+pub(super) fn write_patch_group(
+    context: &Context,
+    id: &str,
+    body: &Value,
+) -> Result<(Value, String), ScimError> {
+    let fields = {
+        let book = context.service.group_book();
+        let group = book.get(id).ok_or_else(|| groups::missing(id))?;
+        groups::patch(group, body)?
+    };
+    check_members(context, &fields.members)?;
+    let mut book = context.service.group_book();
+    let group = book.replace(id, fields, context.service.now())?;
+    Ok((group.render(&context.base_url), group.etag()))
+}
+
+pub(super) fn write_delete_group(context: &Context, id: &str) -> Result<(), ScimError> {
+    context.service.group_book().delete(id)
+}
+
 async fn create_user(
     State(context): State<Context>,
     headers: HeaderMap,
@@ -346,14 +464,9 @@ async fn create_user(
 ) -> Response {
     respond((|| {
         let body = read_body(&headers, body)?;
-        let attributes = validate_resource(&body)?;
-        let mut roster = context.service.roster();
-        let user = roster.create(attributes, context.service.now())?;
-        let document = project(
-            user.render(&context.base_url),
-            &Query::parse(raw.as_deref()),
-        )?;
-        Ok(user_response(StatusCode::CREATED, user, &document))
+        let (document, etag) = write_create_user(&context, &body)?;
+        let document = project(document, &Query::parse(raw.as_deref()))?;
+        Ok(resource_response(StatusCode::CREATED, &etag, &document))
     })())
 }
 
@@ -379,7 +492,7 @@ async fn get_user(
             user.render(&context.base_url),
             &Query::parse(raw.as_deref()),
         )?;
-        Ok(user_response(StatusCode::OK, user, &document))
+        Ok(resource_response(StatusCode::OK, &user.etag(), &document))
     })())
 }
 
@@ -392,15 +505,9 @@ async fn replace_user(
 ) -> Response {
     respond((|| {
         let body = read_body(&headers, body)?;
-        let attributes = validate_resource(&body)?;
-        let mut roster = context.service.roster();
-        check_if_match(&headers, roster.get(&id).ok_or_else(|| missing(&id))?)?;
-        let user = roster.replace(&id, attributes, context.service.now())?;
-        let document = project(
-            user.render(&context.base_url),
-            &Query::parse(raw.as_deref()),
-        )?;
-        Ok(user_response(StatusCode::OK, user, &document))
+        let (document, etag) = write_replace_user(&context, &id, &body, if_match(&headers))?;
+        let document = project(document, &Query::parse(raw.as_deref()))?;
+        Ok(resource_response(StatusCode::OK, &etag, &document))
     })())
 }
 
@@ -413,16 +520,9 @@ async fn patch_user(
 ) -> Response {
     respond((|| {
         let body = read_body(&headers, body)?;
-        let mut roster = context.service.roster();
-        let current = roster.get(&id).ok_or_else(|| missing(&id))?;
-        check_if_match(&headers, current)?;
-        let attributes = patch::apply(&current.attributes, &body)?;
-        let user = roster.replace(&id, attributes, context.service.now())?;
-        let document = project(
-            user.render(&context.base_url),
-            &Query::parse(raw.as_deref()),
-        )?;
-        Ok(user_response(StatusCode::OK, user, &document))
+        let (document, etag) = write_patch_user(&context, &id, &body, if_match(&headers))?;
+        let document = project(document, &Query::parse(raw.as_deref()))?;
+        Ok(resource_response(StatusCode::OK, &etag, &document))
     })())
 }
 
@@ -431,13 +531,10 @@ async fn delete_user(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    respond((|| {
-        let mut roster = context.service.roster();
-        check_if_match(&headers, roster.get(&id).ok_or_else(|| missing(&id))?)?;
-        roster.delete(&id)?;
-        context.service.group_book().forget_member(&id);
-        Ok(StatusCode::NO_CONTENT.into_response())
-    })())
+    respond(
+        write_delete_user(&context, &id, if_match(&headers))
+            .map(|()| StatusCode::NO_CONTENT.into_response()),
+    )
 }
 
 async fn list_users(State(context): State<Context>, RawQuery(raw): RawQuery) -> Response {
@@ -499,18 +596,7 @@ async fn list_users(State(context): State<Context>, RawQuery(raw): RawQuery) -> 
 
 /// A single Group response with its ETag (and Location on create).
 fn group_response(status: StatusCode, group: &StoredGroup, base_url: &str) -> Response {
-    let document = group.render(base_url);
-    let mut response = scim_json(status, &document);
-    let headers = response.headers_mut();
-    if let Ok(etag) = HeaderValue::from_str(&group.etag()) {
-        headers.insert(header::ETAG, etag);
-    }
-    if status == StatusCode::CREATED
-        && let Ok(location) = HeaderValue::from_str(&format!("{base_url}/Groups/{}", group.id))
-    {
-        headers.insert(header::LOCATION, location);
-    }
-    response
+    resource_response(status, &group.etag(), &group.render(base_url))
 }
 
 /// Refuses members that are not users of this platform.
@@ -568,19 +654,8 @@ async fn create_group(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     respond((|| {
-        let fields = groups::validate_group(&read_body(&headers, body)?)?;
-        check_members(&context, &fields.members)?;
-        let mut book = context.service.group_book();
-        let mut id = new_id();
-        while book.get(&id).is_some() {
-            id = new_id();
-        }
-        let group = book.create(id, fields, context.service.now())?;
-        Ok(group_response(
-            StatusCode::CREATED,
-            group,
-            &context.base_url,
-        ))
+        let (document, etag) = write_create_group(&context, &read_body(&headers, body)?)?;
+        Ok(resource_response(StatusCode::CREATED, &etag, &document))
     })())
 }
 
@@ -599,11 +674,8 @@ async fn replace_group(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     respond((|| {
-        let fields = groups::validate_group(&read_body(&headers, body)?)?;
-        check_members(&context, &fields.members)?;
-        let mut book = context.service.group_book();
-        let group = book.replace(&id, fields, context.service.now())?;
-        Ok(group_response(StatusCode::OK, group, &context.base_url))
+        let (document, etag) = write_replace_group(&context, &id, &read_body(&headers, body)?)?;
+        Ok(resource_response(StatusCode::OK, &etag, &document))
     })())
 }
 
@@ -614,24 +686,13 @@ async fn patch_group(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     respond((|| {
-        let body = read_body(&headers, body)?;
-        let fields = {
-            let book = context.service.group_book();
-            let group = book.get(&id).ok_or_else(|| groups::missing(&id))?;
-            groups::patch(group, &body)?
-        };
-        check_members(&context, &fields.members)?;
-        let mut book = context.service.group_book();
-        let group = book.replace(&id, fields, context.service.now())?;
-        Ok(group_response(StatusCode::OK, group, &context.base_url))
+        let (document, etag) = write_patch_group(&context, &id, &read_body(&headers, body)?)?;
+        Ok(resource_response(StatusCode::OK, &etag, &document))
     })())
 }
 
 async fn delete_group(State(context): State<Context>, Path(id): Path<String>) -> Response {
-    respond((|| {
-        context.service.group_book().delete(&id)?;
-        Ok(StatusCode::NO_CONTENT.into_response())
-    })())
+    respond(write_delete_group(&context, &id).map(|()| StatusCode::NO_CONTENT.into_response()))
 }
 
 /// Applies `attributes` and `excludedAttributes` (RFC 7644 §3.9). `schemas` and `id` are

@@ -8,6 +8,7 @@
 
 pub mod error;
 
+mod bulk;
 mod discovery;
 mod filter;
 mod groups;
@@ -26,6 +27,7 @@ use axum::Router;
 use axum::http::{Method, StatusCode};
 use serde_json::Value;
 
+pub use bulk::{BULK_REQUEST, BULK_RESPONSE, BulkLimits};
 pub use discovery::MAX_RESULTS;
 pub use error::{ScimError, ScimType};
 pub use groups::CORE_GROUP;
@@ -66,6 +68,8 @@ struct Faults {
     served: TroubleCounts,
     /// PATCH is not offered (discovery says so; PATCH requests are 501).
     without_patch: bool,
+    /// Bulk requests are taken within these limits (`None`: bulk is not offered).
+    bulk: Option<BulkLimits>,
 }
 
 impl Default for Faults {
@@ -80,6 +84,7 @@ impl Default for Faults {
             lost_replies: 0,
             served: TroubleCounts::default(),
             without_patch: false,
+            bulk: None,
         }
     }
 }
@@ -249,6 +254,28 @@ impl ScimService {
 
     fn patch_offered(&self) -> bool {
         !locked(&self.inner.faults).without_patch
+    }
+
+    /// Takes bulk requests (`POST /Bulk`, RFC 7644 §3.7) of at most `max_operations`
+    /// operations and `max_payload_size` bytes, and says so in /ServiceProviderConfig. Off
+    /// until called; [`Self::reset`] and [`Self::withdraw_bulk`] switch it off again. Each
+    /// operation runs through the same writes as a plain request; latency, staged faults
+    /// and the write rate count once per bulk request.
+    pub fn offer_bulk(&self, max_operations: usize, max_payload_size: usize) {
+        locked(&self.inner.faults).bulk = Some(BulkLimits {
+            max_operations,
+            max_payload_size,
+        });
+    }
+
+    /// Stops taking bulk requests (`POST /Bulk` answers 501; discovery says unsupported).
+    pub fn withdraw_bulk(&self) {
+        locked(&self.inner.faults).bulk = None;
+    }
+
+    /// The bulk limits in force, when bulk is offered.
+    pub fn bulk_limits(&self) -> Option<BulkLimits> {
+        locked(&self.inner.faults).bulk
     }
 
     /// How much staged trouble has been served.

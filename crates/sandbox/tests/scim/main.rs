@@ -2,6 +2,7 @@
 //! 127.0.0.1, the way a provisioning client sees it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod bulk;
 mod discovery;
 mod groups;
 mod listing;

@@ -3,8 +3,10 @@
 //! the platform supports, finds accounts by `externalId` then `userName`, changes only what
 //! changed (PATCH where offered, else PUT of the whole resource), paces itself to the
 //! platform ([`pacing`]), retries what is worth retrying ([`transport`]) and never creates
-//! an account twice when a reply is lost. [`check`] diagnoses a target that does not work.
+//! an account twice when a reply is lost. Where the platform offers bulk, creates go in
+//! bulk requests ([`bulk`]). [`check`] diagnoses a target that does not work.
 
+mod bulk;
 mod check;
 mod pacing;
 mod transport;
@@ -52,12 +54,15 @@ struct Discovery {
     capabilities: Capabilities,
     /// The platform's `filter.maxResults`, when it says.
     max_results: Option<u64>,
+    /// The platform's `bulk.maxPayloadSize` in bytes, when it offers bulk and says.
+    bulk_max_payload: Option<u64>,
 }
 
 /// A learning platform's SCIM service.
 pub struct ScimTarget {
     transport: Transport,
     discovery: tokio::sync::OnceCell<Discovery>,
+    bulk: bulk::BulkState,
 }
 
 impl std::fmt::Debug for ScimTarget {
@@ -93,6 +98,7 @@ impl ScimTarget {
                 Arc::new(TokioSleeper),
             ),
             discovery: tokio::sync::OnceCell::new(),
+            bulk: bulk::BulkState::default(),
         }
     }
 
@@ -265,9 +271,14 @@ impl ScimTarget {
                 });
             }
         }
+        let bulk_max_payload = match capabilities.bulk_max_operations {
+            Some(_) => number("bulk", "maxPayloadSize").filter(|max| *max > 0),
+            None => None,
+        };
         Ok(Discovery {
             capabilities,
             max_results: number("filter", "maxResults").filter(|max| *max > 0),
+            bulk_max_payload,
         })
     }
 
@@ -370,6 +381,38 @@ impl ScimTarget {
             .into_iter()
             .filter(|account| account.user_name.to_lowercase() == user_name.to_lowercase())
             .collect())
+    }
+
+    /// A plain `POST /Users` of one account (found, not sent again, after a lost reply).
+    async fn create_one(&self, account: &AccountWrite) -> Result<RemoteAccount, TargetError> {
+        let document = wire::user_document(account);
+        self.create("/Users", &document, wire::account, || async {
+            Ok(self
+                .find(&account.external_id, "")
+                .await?
+                .into_iter()
+                .next())
+        })
+        .await
+    }
+
+    /// The limits bulk creates keep, when the platform offers bulk and it has not been
+    /// seen to refuse it.
+    async fn bulk_limits(&self) -> Result<Option<bulk::Limits>, TargetError> {
+        let discovery = self.discovered().await?;
+        if self.bulk.refused() {
+            return Ok(None);
+        }
+        Ok(discovery
+            .capabilities
+            .bulk_max_operations
+            .map(|max| bulk::Limits {
+                max_operations: usize::try_from(max).unwrap_or(usize::MAX),
+                max_payload: discovery
+                    .bulk_max_payload
+                    .and_then(|max| usize::try_from(max).ok())
+                    .unwrap_or(bulk::DEFAULT_MAX_PAYLOAD),
+            }))
     }
 
     async fn all_accounts(&self) -> Result<Vec<RemoteAccount>, TargetError> {
@@ -523,15 +566,31 @@ impl Target for ScimTarget {
     fn create_account<'a>(&'a self, account: &'a AccountWrite) -> TargetFuture<'a, RemoteAccount> {
         Box::pin(async move {
             self.discovered().await?;
-            let document = wire::user_document(account);
-            self.create("/Users", &document, wire::account, || async {
-                Ok(self
-                    .find(&account.external_id, "")
-                    .await?
-                    .into_iter()
-                    .next())
+            self.create_one(account).await
+        })
+    }
+
+    fn create_batch(&self) -> TargetFuture<'_, usize> {
+        Box::pin(async move {
+            Ok(match self.bulk_limits().await? {
+                Some(limits) => limits.max_operations,
+                None => 1,
             })
-            .await
+        })
+    }
+
+    fn create_accounts<'a>(
+        &'a self,
+        accounts: &'a [AccountWrite],
+    ) -> TargetFuture<'a, Vec<Result<RemoteAccount, TargetError>>> {
+        Box::pin(async move {
+            match self.bulk_limits().await? {
+                Some(limits) => Ok(self.create_in_bulk(accounts, limits).await),
+                None => {
+                    let creates = accounts.iter().map(|account| self.create_one(account));
+                    Ok(futures::future::join_all(creates).await)
+                }
+            }
         })
     }
 

@@ -237,8 +237,8 @@ impl Transport {
         }
     }
 
-    /// Sends one request once (after waiting for its turn).
-    pub async fn attempt(&self, method: &Method, url: &str, body: Option<&Value>) -> Attempt {
+    /// Sends one request once (after waiting for its turn); `body` is JSON text.
+    pub async fn attempt(&self, method: &Method, url: &str, body: Option<&str>) -> Attempt {
         let write = *method != Method::GET;
         let slot = match self.pacing.admit(write, &self.cancel).await {
             Ok(slot) => slot,
@@ -255,7 +255,7 @@ impl Transport {
         if let Some(body) = body {
             request = request
                 .header(reqwest::header::CONTENT_TYPE, "application/scim+json")
-                .body(body.to_string());
+                .body(body.to_owned());
         }
         self.counters.requests.fetch_add(1, Ordering::Relaxed);
         let outcome = match request.send().await {
@@ -326,6 +326,18 @@ impl Transport {
         method: Method,
         url: &str,
         body: Option<&Value>,
+        replay: Replay,
+    ) -> Result<Reply, CallError> {
+        let text = body.map(Value::to_string);
+        self.call_text(method, url, text.as_deref(), replay).await
+    }
+
+    /// [`Transport::call`] with a body already written as JSON text.
+    pub async fn call_text(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&str>,
         replay: Replay,
     ) -> Result<Reply, CallError> {
         let mut attempts: u32 = 0;
@@ -428,12 +440,14 @@ pub fn error_detail(status: u16, content_type: &str, bytes: &[u8]) -> (String, b
 }
 
 /// The error for a final non-2xx answer.
-fn refusal(status: u16, content_type: &str, bytes: &[u8], url: &str) -> TargetError {
+pub fn refusal(status: u16, content_type: &str, bytes: &[u8], url: &str) -> TargetError {
     let (detail, scim) = error_detail(status, content_type, bytes);
     match status {
         401 | 403 => TargetError::Unauthorized { status, detail },
         404 if scim => TargetError::NotFound { detail },
         409 => TargetError::Conflict { detail },
+        // Too large, whoever says it (a proxy's page too): the caller sends less at once.
+        413 => TargetError::Rejected { status, detail },
         _ if !scim => TargetError::Protocol {
             detail: format!(
                 "{url} answered {detail}. Check the target address: it must be the SCIM base address (often ending in /scim/v2)."
