@@ -336,7 +336,7 @@ fn the_run_report_is_emailed_over_starttls_and_a_refused_password_is_said_plainl
     store_secret(data.path(), "reports", "mail", PASSWORD).unwrap();
     // The test's certificate authority is trusted the way an IT department's is: as one of
     // the system's certificates.
-    let trust = [("SSL_CERT_FILE", mail.authority.as_os_str())];
+    let trust = [("SSL_CERT_FILE", mail.authority.as_path())];
 
     let (status, report, stderr) = sync(data.path(), "reports", &[], &trust);
     assert_eq!(status, 0, "{stderr} {report}");
@@ -397,10 +397,12 @@ async fn the_email_settings_are_filled_in_the_window_and_a_test_email_arrives() 
     const PASSWORD: &str = "window-Pa55word-for-tests";
     let mail = MailServer::start(USER, PASSWORD);
     let data = tempfile::tempdir().unwrap();
-    let (_driver, client) =
-        open_demo_with(data.path(), &[("SSL_CERT_FILE", mail.authority.as_os_str())])
-            .await
-            .unwrap_or_else(|message| panic!("{message}"));
+    let (_driver, client) = open_demo_with(
+        data.path(),
+        &[("SSL_CERT_FILE", mail.authority.as_os_str())],
+    )
+    .await
+    .unwrap_or_else(|message| panic!("{message}"));
     set_up_demo(&client, "northwind", "Year 7", "Year 7 Tutors").await;
 
     click(&client, "edit-notify").await;

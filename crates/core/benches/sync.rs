@@ -195,7 +195,10 @@ async fn run(
     let seen: Mutex<Vec<(Phase, Instant)>> = Mutex::new(Vec::new());
     let progress = |progress: &SyncProgress| {
         let mut seen = seen.lock().unwrap();
-        if seen.last().is_none_or(|(phase, _)| *phase != progress.phase) {
+        if seen
+            .last()
+            .is_none_or(|(phase, _)| *phase != progress.phase)
+        {
             seen.push((progress.phase, Instant::now()));
         }
     };
@@ -342,7 +345,11 @@ async fn sync_into(kind: &str) {
             "{name}: {} requests over the three runs, {} retries, bulk {}",
             stats.requests,
             stats.retries,
-            if scim.create_batch().await.unwrap() > 1 { "used" } else { "not offered" }
+            if scim.create_batch().await.unwrap() > 1 {
+                "used"
+            } else {
+                "not offered"
+            }
         );
         let accounts = scim.list_accounts().await.unwrap();
         let ours = accounts
@@ -393,7 +400,11 @@ fn main() {
 /// the profile's concurrency at a time, to a fresh sandbox; returns the seconds taken.
 async fn bare_client(profile: &Profile) -> f64 {
     let snapshot = snapshot(None);
-    let mapped = map_people(snapshot.users.values(), &profile.mapping, chrono::Utc::now());
+    let mapped = map_people(
+        snapshot.users.values(),
+        &profile.mapping,
+        chrono::Utc::now(),
+    );
     drop(snapshot);
     let bodies: Vec<String> = mapped
         .accounts

@@ -388,7 +388,7 @@ impl Run<'_> {
         // Spread the creates over the batches in flight, none over the limit.
         let size = total.div_ceil(concurrency).clamp(1, limit.max(1));
         // Boxed before they are streamed, so no closure is held across the awaits below.
-        let mut sends: Vec<Pin<Box<dyn Future<Output = (usize, usize)> + Send + '_>>> =
+        let mut sends: Vec<futures::future::BoxFuture<'_, (usize, usize)>> =
             Vec::with_capacity(total.div_ceil(size));
         for batch in accounts.chunks(size) {
             sends.push(Box::pin(self.batch(batch)));
@@ -421,7 +421,13 @@ impl Run<'_> {
         let intents: Vec<(&str, Action, &str)> = accounts
             .iter()
             .zip(&payloads)
-            .map(|(account, payload)| (account.external_id.as_str(), Action::Create, payload.as_str()))
+            .map(|(account, payload)| {
+                (
+                    account.external_id.as_str(),
+                    Action::Create,
+                    payload.as_str(),
+                )
+            })
             .collect();
         let ids = match context
             .ledger

@@ -47,7 +47,10 @@ fn people(prefix: &str, count: usize) -> Vec<AccountWrite> {
 }
 
 /// Creates `accounts` in batches of what the target takes, as apply does.
-async fn create_all(target: &ScimTarget, accounts: &[AccountWrite]) -> Vec<Result<String, TargetError>> {
+async fn create_all(
+    target: &ScimTarget,
+    accounts: &[AccountWrite],
+) -> Vec<Result<String, TargetError>> {
     let batch = target.create_batch().await.unwrap();
     let mut outcomes = Vec::new();
     for chunk in accounts.chunks(batch) {
@@ -74,10 +77,20 @@ async fn bulk_creates_end_as_plain_creates(server: &Server) {
     assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
     for (account, id) in accounts.iter().zip(&outcomes) {
         let stored = server.user(id.as_ref().unwrap()).await;
-        assert_eq!(stored["userName"], json!(account.user_name), "{}", server.name);
+        assert_eq!(
+            stored["userName"],
+            json!(account.user_name),
+            "{}",
+            server.name
+        );
         assert_eq!(stored["externalId"], json!(account.external_id));
     }
-    assert_eq!(server.state(&bulk).await, server.state(&plain).await, "{}", server.name);
+    assert_eq!(
+        server.state(&bulk).await,
+        server.state(&plain).await,
+        "{}",
+        server.name
+    );
     assert_requests(server, batch, requests);
 }
 
@@ -128,9 +141,24 @@ async fn a_taken_user_name_fails_only_that_create(server: &Server) {
     assert_eq!(target.stats().recovered_creates, 0);
     let found = target.find_account("", &by_hand.user_name).await.unwrap();
     assert_eq!(found.len(), 1, "no second account");
-    assert_eq!(found[0].external_id.as_deref(), Some(by_hand.external_id.as_str()));
-    for account in accounts.iter().enumerate().filter(|(n, _)| *n != 2).map(|(_, a)| a) {
-        assert_eq!(target.find_account(&account.external_id, "").await.unwrap().len(), 1);
+    assert_eq!(
+        found[0].external_id.as_deref(),
+        Some(by_hand.external_id.as_str())
+    );
+    for account in accounts
+        .iter()
+        .enumerate()
+        .filter(|(n, _)| *n != 2)
+        .map(|(_, a)| a)
+    {
+        assert_eq!(
+            target
+                .find_account(&account.external_id, "")
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
     }
 }
 
@@ -186,7 +214,14 @@ async fn requests_are_split_by_both_limits_and_a_413_teaches_a_smaller_size() {
     let outcomes = target.create_accounts(&accounts).await.unwrap();
     assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
     for account in &accounts {
-        assert_eq!(target.find_account(&account.external_id, "").await.unwrap().len(), 1);
+        assert_eq!(
+            target
+                .find_account(&account.external_id, "")
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
     }
     // (The same label, so the documents are as long as those that met the 413.)
     let later = people(&fresh_prefix("smaller"), 4);
@@ -228,7 +263,13 @@ async fn faults_on_a_bulk_request_are_retried_without_a_duplicate() {
         match name {
             "429" => {
                 assert_eq!(stats.throttled, 2, "{stats:?}");
-                assert!(sleeper.waits.lock().unwrap().contains(&Duration::from_secs(3)));
+                assert!(
+                    sleeper
+                        .waits
+                        .lock()
+                        .unwrap()
+                        .contains(&Duration::from_secs(3))
+                );
             }
             "503" => assert_eq!(stats.unavailable, 2, "{stats:?}"),
             "lost" => assert_eq!(stats.recovered_creates, 10, "all found: {stats:?}"),
@@ -237,9 +278,13 @@ async fn faults_on_a_bulk_request_are_retried_without_a_duplicate() {
         for (account, outcome) in accounts.iter().zip(&outcomes) {
             let found = target.find_account(&account.external_id, "").await.unwrap();
             assert_eq!(found.len(), 1, "{name}: one account, not two");
-            assert_eq!(&found[0].id, outcome.as_ref().unwrap());
+            assert_eq!(found[0].id, outcome.as_ref().unwrap().id);
         }
-        assert_eq!(server.state(&prefix).await, server.state(&clean).await, "{name}");
+        assert_eq!(
+            server.state(&prefix).await,
+            server.state(&clean).await,
+            "{name}"
+        );
     }
 }
 

@@ -87,9 +87,10 @@ fn run(
         )));
     };
     let is_bulk_request = match member(request, "schemas") {
-        Some(Value::Array(schemas)) => schemas
-            .iter()
-            .any(|urn| urn.as_str().is_some_and(|urn| urn.eq_ignore_ascii_case(BULK_REQUEST))),
+        Some(Value::Array(schemas)) => schemas.iter().any(|urn| {
+            urn.as_str()
+                .is_some_and(|urn| urn.eq_ignore_ascii_case(BULK_REQUEST))
+        }),
         _ => false,
     };
     if !is_bulk_request {
@@ -225,9 +226,7 @@ fn resolve(value: &mut Value, created: &[(String, String)]) -> Result<(), String
             Ok(())
         }
         Value::Array(items) => items.iter_mut().try_for_each(|item| resolve(item, created)),
-        Value::Object(map) => map
-            .values_mut()
-            .try_for_each(|item| resolve(item, created)),
+        Value::Object(map) => map.values_mut().try_for_each(|item| resolve(item, created)),
         _ => Ok(()),
     }
 }
@@ -300,9 +299,7 @@ fn attempt(
     };
     let Some(verb) = verb else {
         return Err((
-            ScimError::invalid_value(
-                "each operation needs \"method\": POST, PUT, PATCH or DELETE",
-            ),
+            ScimError::invalid_value("each operation needs \"method\": POST, PUT, PATCH or DELETE"),
             None,
         ));
     };

@@ -6,16 +6,15 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use serde_json::{Map, Value};
 
-use super::{ScimService, bulk};
 use super::discovery::{self, MAX_RESULTS};
 use super::error::{ScimError, ScimType, scim_json};
 use super::filter::Filter;
@@ -25,6 +24,7 @@ use super::path::{self, Extension};
 use super::roster::{StoredUser, missing, new_id, validate_resource};
 use super::schema::{ENTERPRISE_USER, is_enterprise, schema_document};
 use super::trouble::{ConnectionFault, dropped_connection};
+use super::{ScimService, bulk};
 
 #[derive(Clone)]
 pub(super) struct Context {
@@ -274,7 +274,10 @@ async fn resource_type(State(context): State<Context>, Path(id): Path<String>) -
 }
 
 /// Reads a JSON request body in `application/scim+json` or `application/json`.
-pub(super) fn read_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Value, ScimError> {
+pub(super) fn read_body(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Value, ScimError> {
     if let Some(content_type) = headers.get(header::CONTENT_TYPE) {
         let media = content_type
             .to_str()

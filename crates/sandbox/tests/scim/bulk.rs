@@ -76,7 +76,10 @@ async fn each_operation_ends_as_it_would_alone_and_a_taken_user_name_is_409() {
 
     assert_eq!(results[1]["bulkId"], json!("two"));
     assert_eq!(results[1]["status"], json!("409"));
-    assert!(results[1].get("location").is_none(), "a failed POST has none");
+    assert!(
+        results[1].get("location").is_none(),
+        "a failed POST has none"
+    );
     assert_eq!(results[1]["response"]["scimType"], json!("uniqueness"));
     assert_eq!(results[1]["response"]["status"], json!("409"));
 
@@ -182,9 +185,17 @@ async fn fail_on_errors_stops_after_that_many_errors() {
         .map(|result| result["status"].as_str().unwrap())
         .collect();
     assert_eq!(statuses, ["409", "201", "409"], "d is never run");
-    assert!(platform.service.user_by_user_name("grace@example.com").is_none());
+    assert!(
+        platform
+            .service
+            .user_by_user_name("grace@example.com")
+            .is_none()
+    );
     body["failOnErrors"] = json!(0);
-    platform.bulk(&body).await.assert_error(400, Some("invalidValue"));
+    platform
+        .bulk(&body)
+        .await
+        .assert_error(400, Some("invalidValue"));
 }
 
 #[tokio::test]
@@ -201,7 +212,9 @@ async fn over_the_payload_or_operation_limit_is_413_and_changes_nothing() {
     let mut large = user("large@example.com");
     large["displayName"] = json!("x".repeat(700));
     let detail = platform
-        .bulk(&bulk(vec![json!({"method": "POST", "path": "/Users", "bulkId": "l", "data": large})]))
+        .bulk(&bulk(vec![
+            json!({"method": "POST", "path": "/Users", "bulkId": "l", "data": large}),
+        ]))
         .await
         .assert_error(413, None);
     assert!(detail.contains("at most 600 bytes"), "{detail}");
@@ -251,14 +264,23 @@ async fn faults_and_the_write_rate_count_once_per_bulk_request() {
                 .collect(),
         )
     };
-    platform.service.fail_next_writes_with_retry_after(1, 429, 2);
+    platform
+        .service
+        .fail_next_writes_with_retry_after(1, 429, 2);
     let throttled = platform.bulk(&operations("t")).await;
     throttled.assert_error(429, None);
     assert_eq!(throttled.header("retry-after"), Some("2"));
-    assert_eq!(platform.service.user_count(), 0, "a refused request changes nothing");
+    assert_eq!(
+        platform.service.user_count(),
+        0,
+        "a refused request changes nothing"
+    );
 
     platform.service.fail_next_writes(1, 503);
-    platform.bulk(&operations("u")).await.assert_error(503, None);
+    platform
+        .bulk(&operations("u"))
+        .await
+        .assert_error(503, None);
     assert_eq!(platform.service.user_count(), 0);
 
     platform.service.lose_next_replies(1);
@@ -277,6 +299,10 @@ async fn faults_and_the_write_rate_count_once_per_bulk_request() {
 
     platform.service.limit_write_rate(Some(1.0));
     assert_eq!(platform.bulk(&operations("r")).await.status, 200);
-    assert_eq!(platform.service.user_count(), 10, "five operations, one write");
+    assert_eq!(
+        platform.service.user_count(),
+        10,
+        "five operations, one write"
+    );
     assert_eq!(platform.bulk(&operations("s")).await.status, 429);
 }

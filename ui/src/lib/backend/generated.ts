@@ -647,6 +647,7 @@ export type NotifyChoice = { settings: NotifySettings, password: string | null, 
 export type NotifyField = "to" | "from" | "server" | "port" | "user" | "password";
 
 export type NotifyFieldProblem = { field: NotifyField, message: string, };
+
 export type UpdateCheck = { "kind": "up_to_date" } | { "kind": "available", version: string, date: string | null, notes: string, } | { "kind": "unreachable", message: string, } | { "kind": "not_checked" };
 
 export type UpdateInstalled = { "kind": "installed", version: string, } | { "kind": "verified", version: string, message: string, };

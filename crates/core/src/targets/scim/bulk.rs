@@ -218,7 +218,9 @@ impl ScimTarget {
             .map(|outcome| {
                 outcome.unwrap_or_else(|| {
                     Err(TargetError::Protocol {
-                        detail: "the create was not sent (an internal error); the next sync sends it".into(),
+                        detail:
+                            "the create was not sent (an internal error); the next sync sends it"
+                                .into(),
                     })
                 })
             })
@@ -347,7 +349,9 @@ impl ScimTarget {
                     );
                     return done;
                 }
-                pending = self.found_or_pending(accounts, pending, &unsure, &mut done).await;
+                pending = self
+                    .found_or_pending(accounts, pending, &unsure, &mut done)
+                    .await;
                 t.count_retry();
             }
             done
@@ -383,7 +387,11 @@ impl ScimTarget {
 
     /// The account a create that may have been applied made, if it did.
     async fn look(&self, account: &AccountWrite) -> Result<Option<RemoteAccount>, TargetError> {
-        let found = self.find(&account.external_id, "").await?.into_iter().next();
+        let found = self
+            .find(&account.external_id, "")
+            .await?
+            .into_iter()
+            .next();
         if found.is_some() {
             self.transport.count_recovered_create();
         }
@@ -482,7 +490,12 @@ impl ScimTarget {
                 let body = member(entry, "response")
                     .map(Value::to_string)
                     .unwrap_or_default();
-                Answer::Refused(refusal(status, "application/scim+json", body.as_bytes(), url))
+                Answer::Refused(refusal(
+                    status,
+                    "application/scim+json",
+                    body.as_bytes(),
+                    url,
+                ))
             }
         }
     }
@@ -579,7 +592,11 @@ mod tests {
         assert_eq!(alone.len(), 1);
         assert_eq!(alone[0].index, 3);
         for request in &requests {
-            assert!(body_of(request).len() <= limit, "{}", body_of(request).len());
+            assert!(
+                body_of(request).len() <= limit,
+                "{}",
+                body_of(request).len()
+            );
         }
     }
 
