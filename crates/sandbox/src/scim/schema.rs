@@ -95,6 +95,24 @@ const EMAIL_PARTS: &[Attribute] = &[
     ),
 ];
 
+const ADDRESS_PARTS: &[Attribute] = &[
+    text("formatted", "The full address, formatted for display."),
+    text("streetAddress", "The street, house number and so on."),
+    text("locality", "The city or locality."),
+    text("region", "The state or region."),
+    text("postalCode", "The postal code."),
+    text(
+        "country",
+        "The country, as an ISO 3166-1 alpha-2 code, e.g. 'GB'.",
+    ),
+    text("type", "A label: 'work', 'home' or 'other'."),
+    of_kind(
+        "primary",
+        Kind::Boolean,
+        "Whether this is the preferred address; true at most once.",
+    ),
+];
+
 const META_PARTS: &[Attribute] = &[
     read_only(text("resourceType", "The resource type: 'User'.")),
     read_only(of_kind(
@@ -171,6 +189,14 @@ pub const USER_ATTRIBUTES: &[Attribute] = &[
     Attribute {
         multi_valued: true,
         ..of_kind("emails", Kind::Complex(EMAIL_PARTS), "Email addresses.")
+    },
+    Attribute {
+        multi_valued: true,
+        ..of_kind(
+            "addresses",
+            Kind::Complex(ADDRESS_PARTS),
+            "Postal addresses.",
+        )
     },
     read_only(of_kind(
         "meta",
