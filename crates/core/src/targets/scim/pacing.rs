@@ -1,12 +1,12 @@
 //! How hard the SCIM client pushes a platform: an additive-increase, multiplicative-decrease
 //! limiter on two things at once. A window of requests in flight grows by one per window's
 //! worth of answers and shrinks by 30% on 429, 5xx or a dropped connection. A write rate is
-//! unlimited until the platform first answers 429; each 429 marks a ceiling (the writes the
-//! platform took in the last second) and cuts the rate to 85% of it after a 0.2 s pause, so
-//! the platform's bucket refills; the rate then climbs back 5% a second to 95% of the ceiling
-//! and creeps on 0.5% a second from there, staying under the limit for tens of seconds
-//! between cuts. The caller keeps as many requests queued as it likes; the limiter decides
-//! when each goes.
+//! unlimited until the platform first answers 429 after taking writes; each such 429 marks
+//! a ceiling (the writes the platform took in the last second) and cuts the rate to 85% of
+//! it after a 0.2 s pause, so the platform's bucket refills; the rate then climbs back 5% a
+//! second to 95% of the ceiling and creeps on 0.5% a second from there, staying under the
+//! limit for tens of seconds between cuts. A 429 before any write was taken sets no rate.
+//! The caller keeps as many requests queued as it likes; the limiter decides when each goes.
 
 use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -198,8 +198,14 @@ impl Pacing {
                     state.window = (state.window * WINDOW_CUT).max(1.0);
                     state.last_window_cut = Some(now);
                 }
-                if signal == Signal::Throttled && write && fresh(state.last_rate_cut) {
-                    let taking = (state.recent_writes.len() as f64).max(1.0);
+                // A 429 before the platform took any write in the last second measures
+                // nothing (a burst limit, or a bucket an earlier run emptied): cutting to
+                // "one a second" then would crawl for the rest of the run. The request waits
+                // out its Retry-After and the window shrinks; the rate is set by the first
+                // 429 that follows writes the platform took.
+                let measured = !state.recent_writes.is_empty();
+                if signal == Signal::Throttled && write && measured && fresh(state.last_rate_cut) {
+                    let taking = state.recent_writes.len() as f64;
                     let ceiling = match state.rate {
                         None => taking,
                         Some(rate) => taking.min(rate),
@@ -242,6 +248,24 @@ mod tests {
             pacing.learn(false, Signal::Success);
         }
         assert!(pacing.window() >= 5, "{}", pacing.window());
+    }
+
+    #[tokio::test]
+    async fn a_429_before_any_write_was_taken_sets_no_rate() {
+        let pacing = Pacing::new();
+        pacing.learn(true, Signal::Throttled);
+        assert_eq!(
+            pacing.write_rate(),
+            None,
+            "nothing measured, nothing to slow to"
+        );
+        assert_eq!(pacing.window(), 2, "the window still shrinks");
+        for _ in 0..20 {
+            pacing.learn(true, Signal::Success);
+        }
+        pacing.learn(true, Signal::Throttled);
+        let rate = pacing.write_rate().unwrap();
+        assert!((rate - 17.0).abs() < 0.01, "85% of the 20 taken: {rate}");
     }
 
     #[tokio::test]
