@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::directory::{GroupScope, UserRecord, evaluate};
 use crate::profile::{MappingSettings, UsernameSource};
-use crate::store::{ReadProblem, Store, StoreError};
+use crate::store::{Details, ReadProblem, Store, StoreError};
 
 /// A data problem on one person. The string codes are part of the JSON contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, ts_rs::TS)]
@@ -146,7 +146,7 @@ impl Preview {
         mapping: &MappingSettings,
     ) -> Result<Preview, StoreError> {
         let status = store.status()?;
-        let mut snapshot = store.snapshot()?;
+        let mut snapshot = store.snapshot_with(Details::Leave)?;
         // The preview is built without holding the snapshot twice: what needs the whole
         // snapshot is worked out first, then each person in scope is moved out of it.
         let result = evaluate(&snapshot, scope);

@@ -121,7 +121,7 @@ pub async fn refresh_with(
             if let Some(message) = &incomplete {
                 store.fail_read(message, stats.requests, clock.now())?;
             }
-            let users = store.structure().map(|s| s.users.len()).unwrap_or(0);
+            let users = store.user_count().unwrap_or(0);
             tracing::info!(
                 kind = kind.as_str(),
                 fell_back_to_full = fell_back,
