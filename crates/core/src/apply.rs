@@ -261,6 +261,22 @@ impl<'a> Run<'a> {
         }
     }
 
+    /// Records the intents of writes about to be sent, in one transaction; their journal
+    /// ids, or `None` (and the run stopped) when the ledger could not record them.
+    fn intend(&self, intents: &[(&str, Action, &str)]) -> Option<Vec<i64>> {
+        let context = self.context;
+        match context
+            .ledger
+            .intend_all(context.run, intents, context.clock.now())
+        {
+            Ok(ids) => Some(ids),
+            Err(error) => {
+                self.halt(&format!("The run stopped: {error}"));
+                None
+            }
+        }
+    }
+
     /// Records a refused or failed write; a 401/403 stops the run.
     fn failed(&self, error: &TargetError, user: &str, on_not_found: LedgerChange) -> Sent {
         let message = error_message(error, user);
@@ -314,15 +330,8 @@ impl<'a> Run<'a> {
                 .iter()
                 .map(|job| (job.entra_id, job.action, job.payload.as_str()))
                 .collect();
-            let ids = match context
-                .ledger
-                .intend_all(context.run, &intents, context.clock.now())
-            {
-                Ok(ids) => ids,
-                Err(error) => {
-                    self.halt(&format!("The run stopped: {error}"));
-                    break;
-                }
+            let Some(ids) = self.intend(&intents) else {
+                break;
             };
             let mut waiting = jobs.into_iter().zip(ids);
             let mut in_flight = FuturesUnordered::new();
@@ -429,15 +438,8 @@ impl Run<'_> {
                 )
             })
             .collect();
-        let ids = match context
-            .ledger
-            .intend_all(context.run, &intents, context.clock.now())
-        {
-            Ok(ids) => ids,
-            Err(error) => {
-                self.halt(&format!("The run stopped: {error}"));
-                return (0, 0);
-            }
+        let Some(ids) = self.intend(&intents) else {
+            return (0, 0);
         };
         drop(intents);
         drop(payloads);
