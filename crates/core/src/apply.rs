@@ -8,11 +8,11 @@
 //! any other refusal is recorded against that person and the run goes on. With
 //! `DryRun::Yes` nothing is written at all.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
@@ -173,6 +173,34 @@ struct Run<'a> {
     stopped: Mutex<Option<String>>,
     errors: Mutex<Vec<PersonError>>,
     writes: AtomicU64,
+    managers: ManagersAtCreate,
+    /// While the creates go in waves: the creates done before this wave, and all of them,
+    /// so progress counts over the whole phase.
+    wave: Mutex<Option<(usize, usize)>>,
+}
+
+/// At most this many waves of creates, managers first (see [`Run::create_in_waves`]); a
+/// chain of managers deeper than this, or a loop, goes in the last wave.
+const MAX_WAVES: usize = 12;
+
+/// Managers sent inside the creates, where the target takes them there.
+#[derive(Default)]
+struct ManagersAtCreate {
+    /// The attribute path a create carries the manager in; `None`: not at create.
+    path: Option<&'static str>,
+    /// The manager (Entra ID) of each person being created who should have one.
+    wanted: HashMap<String, String>,
+    /// The platform's account ID of each person known so far (the ledger's managers of
+    /// those created, and everyone created in this run).
+    known: Mutex<HashMap<String, String>>,
+    /// Managers set inside a create.
+    set: AtomicUsize,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// How one write ended.
@@ -183,6 +211,121 @@ enum Done {
 }
 
 impl<'a> Run<'a> {
+    /// Tells the host how far the run has got; the creates count over all their waves.
+    fn progress(&self, phase: Phase, done: usize, total: usize) {
+        let (done, total) = match (phase, *lock(&self.wave)) {
+            (Phase::Creating, Some((before, all))) => (before + done, all),
+            _ => (done, total),
+        };
+        (self.context.progress)(&SyncProgress { phase, done, total });
+    }
+
+    /// The account as it is sent, with its manager where the target takes one in a create
+    /// and the manager's account exists; with that manager's Entra ID.
+    fn dressed(&self, account: &AccountWrite) -> Option<(AccountWrite, String)> {
+        let path = self.managers.path?;
+        let manager = self.managers.wanted.get(&account.external_id)?;
+        let id = lock(&self.managers.known).get(manager)?.clone();
+        let mut sent = account.clone();
+        sent.attributes.insert(path.to_string(), Value::String(id));
+        Some((sent, manager.clone()))
+    }
+
+    /// The ledger row of an account this run created (its attributes as mapped, the
+    /// manager when the create carried one); the account's ID is known from now on.
+    fn created(
+        &self,
+        account: &AccountWrite,
+        remote: RemoteAccount,
+        manager: Option<String>,
+    ) -> LedgerChange {
+        if self.managers.path.is_some() {
+            lock(&self.managers.known).insert(account.external_id.clone(), remote.id.clone());
+        }
+        if manager.is_some() {
+            self.managers.set.fetch_add(1, Ordering::Relaxed);
+        }
+        LedgerChange::Own(OwnedAccount {
+            entra_id: account.external_id.clone(),
+            target_id: remote.id,
+            user_name: account.user_name.clone(),
+            active: account.active,
+            attributes: account.attributes.clone(),
+            manager,
+            origin: Origin::Created,
+        })
+    }
+
+    /// One create, with its manager where it can carry one.
+    fn create_job<'i>(&'i self, account: &'i AccountWrite) -> Job<'i> {
+        let target = self.context.target;
+        let (call, manager): (TargetFuture<'i, RemoteAccount>, Option<String>) =
+            match self.dressed(account) {
+                Some((sent, manager)) => (
+                    Box::pin(async move { target.create_account(&sent).await }),
+                    Some(manager),
+                ),
+                None => (target.create_account(account), None),
+            };
+        // The intent records the account as mapped: a create whose reply is lost is found
+        // again with these attributes, and its manager is set by the next sync.
+        self.job(
+            &account.external_id,
+            &account.user_name,
+            Action::Create,
+            account,
+            call,
+            move |remote| self.created(account, remote, manager),
+            LedgerChange::Nothing,
+        )
+    }
+
+    /// The creates, in waves where the target takes a manager in a create: each wave holds
+    /// the people whose manager is not still waiting to be created, so by the time they
+    /// are sent their manager's account exists and goes in the same request (one request
+    /// a person instead of two). Creates go in batches of `batch` where the target takes
+    /// several at once. Returns how many were written.
+    async fn create_in_waves(&self, creates: &[AccountWrite], batch: usize) -> usize {
+        let total = creates.len();
+        let mut remaining: Vec<&AccountWrite> = creates.iter().collect();
+        let (mut written, mut done) = (0, 0);
+        for wave in 1..=MAX_WAVES {
+            if remaining.is_empty() || self.halted() {
+                break;
+            }
+            let waiting: HashSet<&str> = remaining
+                .iter()
+                .map(|account| account.external_id.as_str())
+                .collect();
+            let (now, later): (Vec<&AccountWrite>, Vec<&AccountWrite>) =
+                remaining.into_iter().partition(|account| {
+                    wave == MAX_WAVES
+                        || self
+                            .managers
+                            .wanted
+                            .get(&account.external_id)
+                            .is_none_or(|manager| !waiting.contains(manager.as_str()))
+                });
+            // Everyone left waits for somebody else left: a loop; send them all now.
+            let (now, later) = if now.is_empty() {
+                (later, Vec::new())
+            } else {
+                (now, later)
+            };
+            *lock(&self.wave) = Some((done, total));
+            written += if batch > 1 {
+                self.create_in_batches(&now, batch).await
+            } else {
+                self.phase(Phase::Creating, &now, |account| self.create_job(account))
+                    .await
+            };
+            done += now.len();
+            remaining = later;
+        }
+        *lock(&self.wave) = None;
+        written
+    }
+
     fn halted(&self) -> bool {
         if self.context.cancel.is_cancelled() {
             self.halt("The sync was cancelled; what was not sent is planned again next time.");
@@ -312,12 +455,7 @@ impl<'a> Run<'a> {
             return 0;
         }
         let context = self.context;
-        let progress = context.progress;
-        progress(&SyncProgress {
-            phase,
-            done: 0,
-            total,
-        });
+        self.progress(phase, 0, total);
         let mut written = 0;
         let mut done = 0;
         let chunk_size = (context.concurrency.max(1) * 32).max(256);
@@ -347,11 +485,7 @@ impl<'a> Run<'a> {
                     Some(result) => {
                         results.push(result);
                         if (done + results.len()).is_multiple_of(50) {
-                            progress(&SyncProgress {
-                                phase,
-                                done: done + results.len(),
-                                total,
-                            });
+                            self.progress(phase, done + results.len(), total);
                         }
                     }
                     None => break,
@@ -370,7 +504,7 @@ impl<'a> Run<'a> {
                 self.halt(&format!("The run stopped: {error}"));
                 break;
             }
-            progress(&SyncProgress { phase, done, total });
+            self.progress(phase, done, total);
         }
         written
     }
@@ -381,18 +515,13 @@ impl Run<'_> {
     /// ([`Target::create_accounts`], SCIM bulk), `concurrency` batches at a time. Each
     /// batch's intents are recorded in one transaction before it is sent, and its outcomes
     /// settled in one after. Returns how many were written.
-    async fn create_in_batches(&self, accounts: &[AccountWrite], limit: usize) -> usize {
+    async fn create_in_batches(&self, accounts: &[&AccountWrite], limit: usize) -> usize {
         let total = accounts.len();
         if total == 0 || self.halted() {
             return 0;
         }
         let context = self.context;
-        let progress = context.progress;
-        progress(&SyncProgress {
-            phase: Phase::Creating,
-            done: 0,
-            total,
-        });
+        self.progress(Phase::Creating, 0, total);
         let concurrency = context.concurrency.max(1);
         // Spread the creates over the batches in flight, none over the limit.
         let size = total.div_ceil(concurrency).clamp(1, limit.max(1));
@@ -407,18 +536,14 @@ impl Run<'_> {
         while let Some((batch_written, batch_done)) = batches.next().await {
             written += batch_written;
             done += batch_done;
-            progress(&SyncProgress {
-                phase: Phase::Creating,
-                done,
-                total,
-            });
+            self.progress(Phase::Creating, done, total);
         }
         written
     }
 
     /// One batch of creates: intents, the target's call, outcomes. Returns how many were
     /// written and how many were sent.
-    async fn batch(&self, accounts: &[AccountWrite]) -> (usize, usize) {
+    async fn batch(&self, accounts: &[&AccountWrite]) -> (usize, usize) {
         if self.halted() {
             return (0, 0);
         }
@@ -443,16 +568,32 @@ impl Run<'_> {
         };
         drop(intents);
         drop(payloads);
+        // As sent: each with its manager where it can carry one.
+        let mut managers: Vec<Option<String>> = Vec::with_capacity(accounts.len());
+        let sent: Vec<AccountWrite> = accounts
+            .iter()
+            .map(|account| match self.dressed(account) {
+                Some((sent, manager)) => {
+                    managers.push(Some(manager));
+                    sent
+                }
+                None => {
+                    managers.push(None);
+                    (*account).clone()
+                }
+            })
+            .collect();
         self.writes
             .fetch_add(accounts.len() as u64, Ordering::Relaxed);
-        let outcomes = match context.target.create_accounts(accounts).await {
+        let outcomes = match context.target.create_accounts(&sent).await {
             Ok(outcomes) => outcomes,
             Err(error) => accounts.iter().map(|_| Err(error.clone())).collect(),
         };
         let mut outcomes = outcomes.into_iter();
         let mut written = 0;
         let mut settled = Vec::with_capacity(accounts.len());
-        for (account, id) in accounts.iter().zip(ids) {
+        drop(sent);
+        for ((account, id), manager) in accounts.iter().zip(ids).zip(managers) {
             let user = account.user_name.as_str();
             let outcome = outcomes.next().unwrap_or_else(|| {
                 Err(TargetError::Protocol {
@@ -466,7 +607,7 @@ impl Run<'_> {
                     Sent {
                         outcome: Outcome::Done,
                         detail: None,
-                        change: created(account, remote),
+                        change: self.created(account, remote, manager),
                         done: Done::Written,
                     }
                 }
@@ -482,19 +623,6 @@ impl Run<'_> {
         }
         (written, accounts.len())
     }
-}
-
-/// The ledger row of an account this run created.
-fn created(account: &AccountWrite, remote: RemoteAccount) -> LedgerChange {
-    LedgerChange::Own(OwnedAccount {
-        entra_id: account.external_id.clone(),
-        target_id: remote.id,
-        user_name: account.user_name.clone(),
-        active: account.active,
-        attributes: account.attributes.clone(),
-        manager: None,
-        origin: Origin::Created,
-    })
 }
 
 /// A write's outcome with its journal entry.
@@ -536,6 +664,47 @@ fn active_change(active: bool) -> AttributeChange {
     }
 }
 
+/// What the creates of `plan` need to carry their managers, where the target takes a
+/// manager in a create: whom each should have, and the account IDs of those managers the
+/// ledger already owns.
+async fn managers_at_create(plan: &SyncPlan, context: &ApplyContext<'_>) -> ManagersAtCreate {
+    if plan.create.is_empty() || plan.managers.is_empty() {
+        return ManagersAtCreate::default();
+    }
+    let Ok(Some(path)) = context.target.manager_at_create().await else {
+        return ManagersAtCreate::default();
+    };
+    let creating: HashSet<&str> = plan
+        .create
+        .iter()
+        .map(|account| account.external_id.as_str())
+        .collect();
+    let wanted: HashMap<String, String> = plan
+        .managers
+        .iter()
+        .filter(|change| creating.contains(change.entra_id.as_str()))
+        .filter_map(|change| Some((change.entra_id.clone(), change.manager.clone()?)))
+        .collect();
+    let mut known = HashMap::new();
+    if wanted
+        .values()
+        .any(|manager| !creating.contains(manager.as_str()))
+        && let Ok(owned) = context.ledger.accounts()
+    {
+        for manager in wanted.values() {
+            if let Some(account) = owned.get(manager) {
+                known.insert(manager.clone(), account.target_id.clone());
+            }
+        }
+    }
+    ManagersAtCreate {
+        path: Some(path),
+        wanted,
+        known: Mutex::new(known),
+        set: AtomicUsize::new(0),
+    }
+}
+
 /// Writes the plan (or, with `DryRun::Yes`, nothing).
 pub async fn apply(plan: &SyncPlan, dry_run: DryRun, context: &ApplyContext<'_>) -> Applied {
     if dry_run == DryRun::Yes {
@@ -547,6 +716,8 @@ pub async fn apply(plan: &SyncPlan, dry_run: DryRun, context: &ApplyContext<'_>)
         stopped: Mutex::new(None),
         errors: Mutex::new(Vec::new()),
         writes: AtomicU64::new(0),
+        managers: managers_at_create(plan, context).await,
+        wave: Mutex::new(None),
     };
     let run = &state;
     let target = context.target;
@@ -556,22 +727,7 @@ pub async fn apply(plan: &SyncPlan, dry_run: DryRun, context: &ApplyContext<'_>)
     } else {
         1
     };
-    let create = if batch > 1 {
-        run.create_in_batches(&plan.create, batch).await
-    } else {
-        run.phase(Phase::Creating, &plan.create, |account| {
-            run.job(
-                &account.external_id,
-                &account.user_name,
-                Action::Create,
-                account,
-                target.create_account(account),
-                |remote| created(account, remote),
-                LedgerChange::Nothing,
-            )
-        })
-        .await
-    };
+    let create = run.create_in_waves(&plan.create, batch).await;
     let adopt = run
         .phase(Phase::Creating, &plan.adopt, |adoption| {
             let account = &adoption.account;
@@ -624,6 +780,10 @@ pub async fn apply(plan: &SyncPlan, dry_run: DryRun, context: &ApplyContext<'_>)
         .iter()
         .filter_map(|change| {
             let account = owned.get(&change.entra_id)?;
+            if account.manager == change.manager {
+                // Set inside the create that made the account.
+                return None;
+            }
             let manager = match &change.manager {
                 Some(manager) => Some(owned.get(manager)?.target_id.clone()),
                 None => None,
@@ -720,7 +880,7 @@ pub async fn apply(plan: &SyncPlan, dry_run: DryRun, context: &ApplyContext<'_>)
             adopt,
             update,
             reactivate,
-            managers,
+            managers: managers + state.managers.set.load(Ordering::Relaxed),
             groups,
             deactivate,
         },

@@ -51,6 +51,8 @@ pub struct NewUser {
     pub account_enabled: Option<bool>,
     /// Group ids the person becomes a direct member of.
     pub groups: Vec<String>,
+    /// The manager's id or user principal name.
+    pub manager: Option<String>,
 }
 
 /// Properties to change on a person; `None` leaves a property as it is.
@@ -270,6 +272,14 @@ impl SandboxControl {
                     .ok_or_else(|| ControlError::UnknownGroup(group.clone()))?,
             );
         }
+        let manager = match &user.manager {
+            Some(key) => Some(
+                directory
+                    .find_user(key)
+                    .ok_or_else(|| ControlError::UnknownUser(key.clone()))?,
+            ),
+            None => None,
+        };
         let id = self.state.request_guid();
         let nickname = upn.split('@').next().unwrap_or_default().to_string();
         let index = directory.insert_user(User {
@@ -299,7 +309,7 @@ impl SandboxControl {
             external_user_state: None,
             other_mails: Vec::new(),
             created_date_time: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-            manager: None,
+            manager,
             changed: 0,
             removed: None,
         });

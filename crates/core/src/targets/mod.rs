@@ -139,6 +139,14 @@ pub trait Target: Send + Sync {
         Box::pin(async { Ok(1) })
     }
 
+    /// Where a create may carry the person's manager: the attribute path and the value to
+    /// put there for a manager's account ID (the SCIM enterprise extension's `manager`).
+    /// `None`, the default, sets managers only through [`Target::set_manager`] once both
+    /// accounts exist.
+    fn manager_at_create(&self) -> TargetFuture<'_, Option<&'static str>> {
+        Box::pin(async { Ok(None) })
+    }
+
     /// Creates several accounts (at most [`Target::create_batch`]); one outcome per account,
     /// in order, each what [`Target::create_account`] would have returned for it. An error
     /// of the whole call applies to every account. The default creates them one by one.

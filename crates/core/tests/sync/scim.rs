@@ -211,3 +211,80 @@ async fn lost_bulk_replies_and_a_taken_user_name_leave_no_duplicate() {
     let again = sync_scim(&mut world, Options::default()).await;
     assert_eq!(again.writes, 0, "{again:?}");
 }
+
+/// Each person's manager as the platform holds it, by Entra ID (externalId), for everyone
+/// who has one.
+fn platform_managers(world: &World) -> std::collections::BTreeMap<String, String> {
+    let users = by_external_id(world);
+    let external_of: std::collections::HashMap<&str, &str> = users
+        .iter()
+        .map(|(external, user)| (user["id"].as_str().unwrap(), external.as_str()))
+        .collect();
+    users
+        .iter()
+        .filter_map(|(external, user)| {
+            let manager =
+                user[rollcall_sandbox::scim::ENTERPRISE_USER]["manager"]["value"].as_str()?;
+            Some((external.clone(), external_of[manager].to_owned()))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_create_carries_the_manager_so_each_new_person_costs_one_request() {
+    let mut world = world(300, "All Staff").await;
+    let first = sync_scim(&mut world, Options::default()).await;
+    assert!(first.errors.is_empty(), "{:?}", first.errors);
+    let enabled: Vec<_> = world.people().into_iter().filter(|p| p.enabled).collect();
+    let in_scope: std::collections::HashSet<&str> =
+        enabled.iter().map(|person| person.id.as_str()).collect();
+    let expected: std::collections::BTreeMap<String, String> = enabled
+        .iter()
+        .filter_map(|person| {
+            let manager = person.manager_id.as_deref()?;
+            (manager != person.id && in_scope.contains(manager))
+                .then(|| (person.id.clone(), manager.to_owned()))
+        })
+        .collect();
+    assert!(expected.len() > 100, "the tenant has managers in scope");
+    assert_eq!(platform_managers(&world), expected);
+    assert_eq!(first.applied.managers, expected.len());
+    let counts = world.sandbox.scim().request_counts();
+    assert_eq!(
+        counts.post as usize, first.applied.create,
+        "one POST a person"
+    );
+    assert_eq!(
+        counts.patch + counts.put,
+        0,
+        "no second request for the manager"
+    );
+    assert!(world.ledger.open_intents().unwrap().is_empty());
+    let again = sync_scim(&mut world, Options::default()).await;
+    assert_eq!(
+        again.writes, 0,
+        "the managers are known to be set: {again:?}"
+    );
+
+    // A newcomer whose manager's account exists already gets it in the same create.
+    let manager = &enabled[0];
+    let control = world.sandbox.control();
+    let newcomer = control
+        .add_user(rollcall_sandbox::NewUser {
+            display_name: "Ngozi Okafor-Brennan".into(),
+            manager: Some(manager.id.clone()),
+            groups: vec![control.group_id("All Staff").unwrap()],
+            ..rollcall_sandbox::NewUser::default()
+        })
+        .unwrap()
+        .id;
+    let before = world.sandbox.scim().request_counts();
+    let joined = sync_scim(&mut world, Options::default()).await;
+    assert!(joined.errors.is_empty(), "{:?}", joined.errors);
+    assert_eq!(joined.applied.create, 1);
+    assert_eq!(joined.applied.managers, 1);
+    let after = world.sandbox.scim().request_counts();
+    assert_eq!(after.post - before.post, 1);
+    assert_eq!(after.patch - before.patch, 0);
+    assert_eq!(platform_managers(&world)[&newcomer], manager.id);
+}

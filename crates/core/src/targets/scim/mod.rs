@@ -570,6 +570,13 @@ impl Target for ScimTarget {
         })
     }
 
+    fn manager_at_create(&self) -> TargetFuture<'_, Option<&'static str>> {
+        Box::pin(async move {
+            let capabilities = &self.discovered().await?.capabilities;
+            Ok(capabilities.enterprise_extension.then_some(MANAGER_PATH))
+        })
+    }
+
     fn create_batch(&self) -> TargetFuture<'_, usize> {
         Box::pin(async move {
             Ok(match self.bulk_limits().await? {
