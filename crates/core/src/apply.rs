@@ -335,31 +335,22 @@ impl<'a> Run<'a> {
 
     fn halt(&self, why: &str) {
         self.stop.store(true, Ordering::SeqCst);
-        let mut stopped = self
-            .stopped
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut stopped = lock(&self.stopped);
         if stopped.is_none() {
             *stopped = Some(why.to_string());
         }
     }
 
     fn fail(&self, user: &str, code: &str, message: String) {
-        self.errors
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .push(PersonError {
-                user: user.to_string(),
-                code: code.to_string(),
-                message,
-            });
+        lock(&self.errors).push(PersonError {
+            user: user.to_string(),
+            code: code.to_string(),
+            message,
+        });
     }
 
     fn error_count(&self) -> usize {
-        self.errors
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .len()
+        lock(&self.errors).len()
     }
 
     /// One journalled write, ready to go: the intent to record, and the call that sends it
@@ -840,15 +831,12 @@ pub async fn apply(plan: &SyncPlan, dry_run: DryRun, context: &ApplyContext<'_>)
                         &item.reason,
                         target.update_account(&item.target_id, off, &item.account),
                         move |()| {
-                            confirmed
-                                .lock()
-                                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                                .push(DeactivatedAccount {
-                                    user: item.user_name.clone(),
-                                    entra_id: item.entra_id.clone(),
-                                    target_id: item.target_id.clone(),
-                                    reason: item.reason.clone(),
-                                });
+                            lock(confirmed).push(DeactivatedAccount {
+                                user: item.user_name.clone(),
+                                entra_id: item.entra_id.clone(),
+                                target_id: item.target_id.clone(),
+                                reason: item.reason.clone(),
+                            });
                             LedgerChange::Written {
                                 entra_id: item.entra_id.clone(),
                                 user_name: item.account.user_name.clone(),
