@@ -215,17 +215,13 @@ async fn lost_bulk_replies_and_a_taken_user_name_leave_no_duplicate() {
 /// Each person's manager as the platform holds it, by Entra ID (externalId), for everyone
 /// who has one.
 fn platform_managers(world: &World) -> std::collections::BTreeMap<String, String> {
-    let users = by_external_id(world);
-    let external_of: std::collections::HashMap<&str, &str> = users
-        .iter()
-        .map(|(external, user)| (user["id"].as_str().unwrap(), external.as_str()))
-        .collect();
-    users
-        .iter()
+    platform_state(world)
+        .into_iter()
         .filter_map(|(external, user)| {
-            let manager =
-                user[rollcall_sandbox::scim::ENTERPRISE_USER]["manager"]["value"].as_str()?;
-            Some((external.clone(), external_of[manager].to_owned()))
+            let manager = user[rollcall_sandbox::scim::ENTERPRISE_USER]["manager"]["value"]
+                .as_str()?
+                .to_owned();
+            Some((external, manager))
         })
         .collect()
 }
