@@ -95,6 +95,17 @@ async fn bulk_creates_end_as_plain_creates(server: &Server) {
 }
 
 /// The batch the target took and the requests 25 creates needed, as each server offers.
+/// Each account is on the platform once, found by its externalId.
+async fn assert_each_once<'a>(
+    target: &ScimTarget,
+    accounts: impl IntoIterator<Item = &'a AccountWrite>,
+) {
+    for account in accounts {
+        let found = target.find_account(&account.external_id, "").await.unwrap();
+        assert_eq!(found.len(), 1, "{}", account.user_name);
+    }
+}
+
 fn assert_requests(server: &Server, batch: usize, requests: u64) {
     match server.name {
         "scim2-server" => {
@@ -145,21 +156,13 @@ async fn a_taken_user_name_fails_only_that_create(server: &Server) {
         found[0].external_id.as_deref(),
         Some(by_hand.external_id.as_str())
     );
-    for account in accounts
+    let created: Vec<&AccountWrite> = accounts
         .iter()
         .enumerate()
         .filter(|(n, _)| *n != 2)
         .map(|(_, a)| a)
-    {
-        assert_eq!(
-            target
-                .find_account(&account.external_id, "")
-                .await
-                .unwrap()
-                .len(),
-            1
-        );
-    }
+        .collect();
+    assert_each_once(&target, created).await;
 }
 
 #[tokio::test]
@@ -213,16 +216,7 @@ async fn requests_are_split_by_both_limits_and_a_413_teaches_a_smaller_size() {
     let accounts = people(&smaller, 8);
     let outcomes = target.create_accounts(&accounts).await.unwrap();
     assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
-    for account in &accounts {
-        assert_eq!(
-            target
-                .find_account(&account.external_id, "")
-                .await
-                .unwrap()
-                .len(),
-            1
-        );
-    }
+    assert_each_once(&target, &accounts).await;
     // (The same label, so the documents are as long as those that met the 413.)
     let later = people(&fresh_prefix("smaller"), 4);
     let posts = scim.request_counts().post;
