@@ -59,6 +59,32 @@ fn peak_memory_mb() -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
+/// The sandbox process's id, so the reader can tell how busy it was.
+static SANDBOX_PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+
+/// CPU seconds (user + system) a process has used so far: `self` or a process id.
+fn cpu_seconds(process: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{process}/stat"))
+        .ok()
+        .and_then(|stat| {
+            // The fields after the command name (which may hold spaces) are plain numbers.
+            let rest = stat.rsplit_once(") ")?.1;
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let user: f64 = fields.get(11)?.parse().ok()?;
+            let system: f64 = fields.get(12)?.parse().ok()?;
+            Some((user + system) / 100.0)
+        })
+        .unwrap_or(f64::NAN)
+}
+
+/// CPU seconds used so far by this reader and by the sandbox.
+fn cpu_now() -> (f64, f64) {
+    let sandbox = SANDBOX_PID
+        .get()
+        .map_or(f64::NAN, |pid| cpu_seconds(&pid.to_string()));
+    (cpu_seconds("self"), sandbox)
+}
+
 /// A client that prints when the read reaches the stage named `Saving`, so a run can tell
 /// reading from storing.
 fn timed_client(info: &SandboxInfo, label: &'static str) -> GraphClient {
@@ -68,8 +94,9 @@ fn timed_client(info: &SandboxInfo, label: &'static str) -> GraphClient {
         if *last != progress.stage {
             *last = progress.stage.clone();
             if progress.stage == "Saving" {
+                let (reader, sandbox) = cpu_now();
                 println!(
-                    "  {label}: read in {:.2} s ({} requests), then saving",
+                    "  {label}: read in {:.2} s ({} requests), then saving; CPU so far: reader {reader:.2} s, sandbox {sandbox:.2} s",
                     progress.elapsed_ms as f64 / 1000.0,
                     progress.requests
                 );
@@ -221,6 +248,7 @@ fn main() {
     }
     if let Ok(shape) = std::env::var(READ_SHAPE) {
         let sandbox = SandboxProcess::start(&shape);
+        let _ = SANDBOX_PID.set(sandbox.child.id());
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
@@ -254,6 +282,7 @@ async fn bare_read(info: &SandboxInfo, group: &str) -> (Duration, u64, usize) {
         &format!("groups/{group}/transitiveMembers/microsoft.graph.user"),
         &[("$select", &select), ("$top", "999")],
     );
+    let cpu_before = cpu_now();
     let started = Instant::now();
     let mut people = 0;
     bare.each_page(url, true, "the people of the group", |items| {
@@ -262,7 +291,15 @@ async fn bare_read(info: &SandboxInfo, group: &str) -> (Duration, u64, usize) {
     })
     .await
     .unwrap();
-    (started.elapsed(), bare.stats().requests, people)
+    let elapsed = started.elapsed();
+    let cpu_after = cpu_now();
+    println!(
+        "  bare read {:.2} s; CPU: reader {:.2} s, sandbox {:.2} s",
+        elapsed.as_secs_f64(),
+        cpu_after.0 - cpu_before.0,
+        cpu_after.1 - cpu_before.1
+    );
+    (elapsed, bare.stats().requests, people)
 }
 
 /// The school: batched full read against the bare client, on loopback and with 100 ms
@@ -297,6 +334,10 @@ async fn run_school(info: &SandboxInfo) {
     let mut store = Store::open(&folder.path().join("school.sqlite3")).unwrap();
     control.reset_counters().await;
     let full_client = timed_client(info, "batched");
+    let (reader_cpu, sandbox_cpu) = cpu_now();
+    println!(
+        "  batched: starting; CPU so far: reader {reader_cpu:.2} s, sandbox {sandbox_cpu:.2} s"
+    );
     let started = Instant::now();
     let full = refresh(
         &full_client,
