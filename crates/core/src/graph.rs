@@ -12,7 +12,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::auth::{AccessToken, AppSignIn, TokenError, TokenSource};
 use crate::clock::Clock;
@@ -648,6 +651,11 @@ impl GraphClient {
         self.page_of(json, what)
     }
 
+    /// Counts a page read from an answer already received (inside a batch).
+    pub fn count_page(&self) {
+        self.counters.pages.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// A page of a collection from an answer already received (inside a batch), counted
     /// as a page read.
     pub fn page_of(&self, mut json: Value, what: &str) -> Result<Page, GraphError> {
@@ -657,14 +665,9 @@ impl GraphClient {
         let delta_link = text(&json, "@odata.deltaLink");
         let items = match json.get_mut("value").map(Value::take) {
             Some(Value::Array(items)) => items,
-            _ => {
-                return Err(GraphError::Unreadable {
-                    what: what.to_string(),
-                    detail: "the answer has no \"value\" list".to_string(),
-                });
-            }
+            _ => return Err(not_a_page(what)),
         };
-        self.counters.pages.fetch_add(1, Ordering::Relaxed);
+        self.count_page();
         Ok(Page {
             items,
             next_link,
@@ -730,9 +733,10 @@ impl GraphClient {
     /// other request meanwhile), a 5xx is retried with backoff, both up to the same number of
     /// attempts; a 404, 403 or 410 becomes the same error a plain read gives. Reads that
     /// need another attempt go out again together. The answers come back in the order of
-    /// `reads`: the JSON body, or a text body as a JSON string.
-    pub async fn batch(&self, reads: &[BatchRead]) -> Vec<Result<Value, GraphError>> {
-        let mut results: Vec<Option<Result<Value, GraphError>>> = vec![None; reads.len()];
+    /// `reads`: the JSON body as text (a text body as a JSON string), for
+    /// [`parse_answer`] or a typed parse.
+    pub async fn batch(&self, reads: &[BatchRead]) -> Vec<Result<Box<RawValue>, GraphError>> {
+        let mut results: Vec<Option<Result<Box<RawValue>, GraphError>>> = vec![None; reads.len()];
         let mut attempts = vec![0u32; reads.len()];
         let mut pending: Vec<usize> = Vec::with_capacity(reads.len());
         for (index, read) in reads.iter().enumerate() {
@@ -776,18 +780,25 @@ impl GraphClient {
                     units,
                     "a batch of reads",
                 )
-                .await
-                .and_then(|bytes| {
-                    serde_json::from_slice::<Value>(&bytes).map_err(|error| {
-                        GraphError::Unreadable {
-                            what: "a batch of reads".into(),
-                            detail: error.to_string(),
-                        }
-                    })
-                });
-            let mut answer = match answer {
-                Ok(answer) => answer,
+                .await;
+            let bytes = match answer {
+                Ok(bytes) => bytes,
                 Err(error) => {
+                    for &index in &pending {
+                        results[index] = Some(Err(error.clone()));
+                    }
+                    break;
+                }
+            };
+            // Each read's body is kept as its JSON text, parsed later by the code that asked
+            // for it into just what it keeps.
+            let replies = match serde_json::from_slice::<BatchReplies<'_>>(&bytes) {
+                Ok(replies) => replies,
+                Err(error) => {
+                    let error = GraphError::Unreadable {
+                        what: "a batch of reads".into(),
+                        detail: error.to_string(),
+                    };
                     for &index in &pending {
                         results[index] = Some(Err(error.clone()));
                     }
@@ -797,14 +808,11 @@ impl GraphClient {
             let mut again = Vec::new();
             let mut pause = Duration::ZERO;
             let mut throttled = false;
-            let responses = match answer.get_mut("responses").map(Value::take) {
-                Some(Value::Array(responses)) => responses,
-                _ => Vec::new(),
-            };
             let mut answered = vec![false; reads.len()];
-            for mut response in responses {
+            for response in replies.responses {
                 let Some(index) = response
-                    .get("id")
+                    .id
+                    .as_ref()
                     .and_then(Value::as_str)
                     .and_then(|id| id.parse::<usize>().ok())
                     .filter(|index| pending.contains(index))
@@ -814,13 +822,15 @@ impl GraphClient {
                 answered[index] = true;
                 let read = &reads[index];
                 let status = response
-                    .get("status")
+                    .status
+                    .as_ref()
                     .and_then(Value::as_u64)
                     .and_then(|status| u16::try_from(status).ok())
                     .unwrap_or(0);
                 let header = |name: &str| {
                     response
-                        .get("headers")
+                        .headers
+                        .as_ref()
                         .and_then(Value::as_object)
                         .and_then(|headers| {
                             headers
@@ -832,20 +842,22 @@ impl GraphClient {
                 };
                 let retry_after = header("retry-after").as_deref().and_then(parse_retry_after);
                 let location = header("location");
-                let body = response
-                    .get_mut("body")
-                    .map(Value::take)
-                    .unwrap_or(Value::Null);
+                let body = response.body.map_or(NULL_BODY, RawValue::get);
                 if (200..300).contains(&status) {
-                    results[index] = Some(Ok(body));
+                    results[index] =
+                        Some(RawValue::from_string(body.to_string()).map_err(|error| {
+                            GraphError::Unreadable {
+                                what: read.what.clone(),
+                                detail: error.to_string(),
+                            }
+                        }));
                     continue;
                 }
                 let failure = match status {
                     429 => Failure::Throttled(retry_after),
                     500 | 502 | 503 | 504 => Failure::Unavailable(status, retry_after),
                     _ => {
-                        let bytes = serde_json::to_vec(&body).unwrap_or_default();
-                        let (code, message) = error_parts(&bytes, status);
+                        let (code, message) = error_parts(body.as_bytes(), status);
                         results[index] = Some(Err(final_error(
                             status, &read.what, code, message, location,
                         )));
@@ -1032,6 +1044,47 @@ impl GraphClient {
             self.wait(pause).await;
         }
     }
+}
+
+/// The body of a batch answer that has none.
+const NULL_BODY: &str = "null";
+
+/// A `$batch` answer: each read's reply, its body left as JSON text.
+#[derive(Deserialize)]
+struct BatchReplies<'a> {
+    #[serde(borrow, default)]
+    responses: Vec<BatchReply<'a>>,
+}
+
+/// One read's reply inside a `$batch` answer. The id, status and headers are read loosely
+/// (a reply without a usable id counts as left out and is sent again).
+#[derive(Deserialize)]
+struct BatchReply<'a> {
+    #[serde(default)]
+    id: Option<Value>,
+    #[serde(default)]
+    status: Option<Value>,
+    #[serde(default)]
+    headers: Option<Value>,
+    #[serde(borrow, default)]
+    body: Option<&'a RawValue>,
+}
+
+/// The error for an answer that should be a page of a collection and is not.
+pub fn not_a_page(what: &str) -> GraphError {
+    GraphError::Unreadable {
+        what: what.to_string(),
+        detail: "the answer has no \"value\" list".to_string(),
+    }
+}
+
+/// Parses one read's answer from a batch as `T`; an answer that is not what Graph
+/// documents is [`GraphError::Unreadable`], naming `what`.
+pub fn parse_answer<T: DeserializeOwned>(answer: &RawValue, what: &str) -> Result<T, GraphError> {
+    serde_json::from_str(answer.get()).map_err(|error| GraphError::Unreadable {
+        what: what.to_string(),
+        detail: error.to_string(),
+    })
 }
 
 /// One read inside a JSON batch.

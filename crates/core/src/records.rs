@@ -5,7 +5,6 @@
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
-use serde_json::Value;
 
 /// What kind of directory object a group member is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -35,14 +34,16 @@ impl MemberKind {
     }
 
     pub fn parse(name: &str) -> MemberKind {
-        match name.to_ascii_lowercase().as_str() {
-            "user" => MemberKind::User,
-            "group" => MemberKind::Group,
-            "device" => MemberKind::Device,
-            "serviceprincipal" => MemberKind::ServicePrincipal,
-            "orgcontact" => MemberKind::OrgContact,
-            _ => MemberKind::Other,
-        }
+        [
+            MemberKind::User,
+            MemberKind::Group,
+            MemberKind::Device,
+            MemberKind::ServicePrincipal,
+            MemberKind::OrgContact,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str().eq_ignore_ascii_case(name))
+        .unwrap_or(MemberKind::Other)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -100,29 +101,6 @@ impl UserDetails {
     pub fn get(&self, property: &str) -> Option<&str> {
         self.0.get(property).map(String::as_str)
     }
-
-    fn from_json(item: &Value) -> UserDetails {
-        let mut details = BTreeMap::new();
-        let mut keep = |key: &str, value: Option<&Value>| {
-            let text = match value {
-                Some(Value::String(text)) => text.trim().to_string(),
-                Some(Value::Number(number)) => number.to_string(),
-                _ => String::new(),
-            };
-            if !text.is_empty() {
-                details.insert(key.to_string(), text);
-            }
-        };
-        for property in DETAIL_PROPERTIES {
-            keep(property, item.get(*property));
-        }
-        if let Some(Value::Object(extensions)) = item.get("onPremisesExtensionAttributes") {
-            for (key, value) in extensions {
-                keep(key, Some(value));
-            }
-        }
-        UserDetails(details)
-    }
 }
 
 impl UserRecord {
@@ -132,52 +110,6 @@ impl UserRecord {
             .is_some_and(|kind| kind.eq_ignore_ascii_case("guest"))
             || self.user_principal_name.contains("#EXT#")
     }
-
-    pub(crate) fn from_json(item: &Value) -> Option<UserRecord> {
-        let text = |key: &str| {
-            item.get(key)
-                .and_then(Value::as_str)
-                .filter(|value| !value.trim().is_empty())
-                .map(str::to_string)
-        };
-        let id = text("id")?;
-        Some(UserRecord {
-            user_principal_name: text("userPrincipalName").unwrap_or_default(),
-            mail: text("mail"),
-            display_name: text("displayName").unwrap_or_default(),
-            enabled: item
-                .get("accountEnabled")
-                .and_then(Value::as_bool)
-                .unwrap_or(true),
-            user_type: text("userType"),
-            employee_id: text("employeeId"),
-            department: text("department"),
-            manager_id: manager_of(item).flatten(),
-            details: UserDetails::from_json(item),
-            id,
-        })
-    }
-}
-
-/// The manager in an item: `Some(Some(id))` named, `Some(None)` known to have none,
-/// `None` not said (delta only reports a manager when it changed).
-pub(crate) fn manager_of(item: &Value) -> Option<Option<String>> {
-    if let Some(manager) = item.get("manager") {
-        return Some(
-            manager
-                .get("id")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-        );
-    }
-    let changes = item.get("manager@delta")?.as_array()?;
-    let current = changes
-        .iter()
-        .rfind(|entry| entry.get("@removed").is_none())
-        .and_then(|entry| entry.get("id"))
-        .and_then(Value::as_str)
-        .map(str::to_string);
-    Some(current)
 }
 
 /// One direct member of a group.

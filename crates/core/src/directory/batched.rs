@@ -10,16 +10,16 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
-use std::task::Poll;
+use std::task::{Context, Poll, Waker};
 
 use serde_json::Value;
+use serde_json::value::RawValue;
 
+use super::object::{DirectoryObject, ObjectPage};
 use super::read::IDS_PER_FILTER;
 use super::scope::GroupScope;
-use crate::graph::{BATCH_LIMIT, BatchRead, GraphClient, GraphError};
-use crate::records::{
-    DirectorySnapshot, GroupRecord, Member, MemberKind, ReadProblem, UserRecord, manager_of,
-};
+use crate::graph::{BATCH_LIMIT, BatchRead, GraphClient, GraphError, parse_answer};
+use crate::records::{DirectorySnapshot, GroupRecord, Member, MemberKind, ReadProblem, UserRecord};
 use crate::store::DeltaLinks;
 
 /// Batches in flight at once: enough to hide a round trip behind the others, few enough
@@ -127,6 +127,15 @@ struct Crawl<'a> {
     /// A 404 or 400 for a scope group's lists, which only counts once that group is known
     /// to exist (a missing scope group is a problem, not a failure).
     deferred: Vec<(usize, GraphError)>,
+}
+
+/// The number in a `$count` answer (a text body, which a batch carries as a JSON string).
+fn count_in(answer: &RawValue) -> Option<u64> {
+    match serde_json::from_str::<Value>(answer.get()).ok()? {
+        Value::String(text) => text.trim().parse().ok(),
+        Value::Number(number) => number.as_u64(),
+        _ => None,
+    }
 }
 
 /// A first read of a group that no longer answers, or was never a group.
@@ -321,30 +330,78 @@ impl<'a> Crawl<'a> {
         }
     }
 
-    fn take(&mut self, fetch: Fetch, result: Result<Value, GraphError>) -> Result<(), GraphError> {
+    /// The job that reads the page after `job`'s, when it can be asked for at once: the
+    /// chains whose plan is settled. Nested groups and managers wait for the plan while
+    /// the first round is in.
+    fn continuation(&self, job: &Job) -> Option<Job> {
+        match job {
+            Job::People { root, .. } => Some(Job::People {
+                root: *root,
+                first: false,
+            }),
+            Job::Members { .. } | Job::GroupsDelta | Job::DeltaStart { .. } => Some(job.clone()),
+            Job::NestedGroups { root, .. } => (self.memberships == Memberships::DirectMembers)
+                .then_some(Job::NestedGroups {
+                    root: *root,
+                    first: false,
+                }),
+            Job::Managers => (self.managers == Managers::WholeList).then_some(Job::Managers),
+            Job::ManagersById => Some(Job::ManagersById),
+            Job::TenantUsers | Job::TenantGroups | Job::Root { .. } => None,
+        }
+    }
+
+    /// Asks for the next page of `fetch`'s chain before its answer is parsed, so Graph
+    /// prepares that page while this one is read. True when it was asked for.
+    fn follow(&mut self, fetch: &Fetch, answer: &Result<Box<RawValue>, GraphError>) -> bool {
+        let Ok(answer) = answer else {
+            return false;
+        };
+        let Some(job) = self.continuation(&fetch.job) else {
+            return false;
+        };
+        let Some(next) = ObjectPage::next_link(answer) else {
+            return false;
+        };
+        self.push(
+            job,
+            next,
+            fetch.read.eventual,
+            fetch.read.what.clone(),
+            true,
+        );
+        true
+    }
+
+    /// Takes one answer in. `followed`: its next page was already asked for.
+    fn take(
+        &mut self,
+        fetch: Fetch,
+        result: Result<Box<RawValue>, GraphError>,
+        followed: bool,
+    ) -> Result<(), GraphError> {
         if fetch.first_round {
             self.first_round_left = self.first_round_left.saturating_sub(1);
         }
         let what = fetch.read.what;
-        let by_id = matches!(fetch.job, Job::ManagersById);
         match fetch.job {
             Job::TenantUsers => {
-                self.tenant_users = result
-                    .ok()
-                    .and_then(|text| text.as_str().and_then(|text| text.trim().parse().ok()));
+                self.tenant_users = result.ok().and_then(|answer| count_in(&answer));
                 if let Some(count) = self.tenant_users {
                     self.client.budget_for_tenant(count);
                 }
             }
             Job::TenantGroups => {
-                self.tenant_groups = result
-                    .ok()
-                    .and_then(|text| text.as_str().and_then(|text| text.trim().parse().ok()));
+                self.tenant_groups = result.ok().and_then(|answer| count_in(&answer));
             }
             Job::DeltaStart { users } => {
-                let page = self.client.page_of(result?, &what)?;
+                let page = self
+                    .client
+                    .page_of(parse_answer::<Value>(&result?, &what)?, &what)?;
                 if let Some(next) = page.next_link {
-                    self.push(Job::DeltaStart { users }, next, false, what, true);
+                    if !followed {
+                        self.push(Job::DeltaStart { users }, next, false, what, true);
+                    }
                     return Ok(());
                 }
                 let link = page.delta_link.ok_or_else(|| GraphError::Unreadable {
@@ -357,53 +414,47 @@ impl<'a> Crawl<'a> {
                     self.links.groups = link;
                 }
             }
-            Job::Root { root } => match result {
-                Ok(json) => {
-                    let id = self.roots[root].clone();
-                    let name = json
-                        .get("displayName")
-                        .and_then(Value::as_str)
-                        .unwrap_or(&id)
-                        .to_string();
-                    self.names.insert(id.clone(), name);
-                    self.root_state[root] = RootState::Found;
-                    if self.scope.nested && self.memberships == Memberships::DirectMembers {
-                        self.queue_members(&id, false, Some(root));
-                    }
-                }
-                Err(error) if is_missing(&error) => self.root_state[root] = RootState::Missing,
-                Err(error) => return Err(error),
-            },
-            Job::NestedGroups { root, first } => {
-                let json = match result {
-                    Ok(json) => json,
-                    Err(error) => return self.root_error(root, error),
-                };
-                if first {
-                    self.scope_groups += json
-                        .get("@odata.count")
-                        .and_then(Value::as_u64)
-                        .unwrap_or(0);
-                }
-                let page = self.client.page_of(json, &what)?;
-                for item in &page.items {
-                    let Some(id) = item.get("id").and_then(Value::as_str) else {
-                        continue;
-                    };
-                    let name = item
-                        .get("displayName")
-                        .and_then(Value::as_str)
-                        .unwrap_or(id)
-                        .to_string();
-                    self.names.insert(id.to_string(), name);
-                    if self.tree_seen.insert(id.to_string()) {
-                        self.tree.push(id.to_string());
-                        if self.memberships == Memberships::DirectMembers {
-                            self.queue_members(id, false, None);
+            Job::Root { root } => {
+                match result.and_then(|answer| parse_answer::<DirectoryObject>(&answer, &what)) {
+                    Ok(group) => {
+                        let id = self.roots[root].clone();
+                        let name = group.display_name.unwrap_or_else(|| id.clone());
+                        self.names.insert(id.clone(), name);
+                        self.root_state[root] = RootState::Found;
+                        if self.scope.nested && self.memberships == Memberships::DirectMembers {
+                            self.queue_members(&id, false, Some(root));
                         }
                     }
+                    Err(error) if is_missing(&error) => self.root_state[root] = RootState::Missing,
+                    Err(error) => return Err(error),
                 }
-                if let Some(next) = page.next_link {
+            }
+            Job::NestedGroups { root, first } => {
+                let answer = match result {
+                    Ok(answer) => answer,
+                    Err(error) => return self.root_error(root, error),
+                };
+                let page = ObjectPage::read(self.client, &answer, &what)?;
+                drop(answer);
+                if first {
+                    self.scope_groups += page.count.unwrap_or(0);
+                }
+                for item in page.items {
+                    let Some(id) = item.id else {
+                        continue;
+                    };
+                    let name = item.display_name.unwrap_or_else(|| id.clone());
+                    self.names.insert(id.clone(), name);
+                    if self.tree_seen.insert(id.clone()) {
+                        if self.memberships == Memberships::DirectMembers {
+                            self.queue_members(&id, false, None);
+                        }
+                        self.tree.push(id);
+                    }
+                }
+                if let Some(next) = page.next_link
+                    && !followed
+                {
                     let job = Job::NestedGroups { root, first: false };
                     match self.memberships {
                         Memberships::DirectMembers => self.push(job, next, true, what, true),
@@ -421,29 +472,34 @@ impl<'a> Crawl<'a> {
                 }
             }
             Job::People { root, first } => {
-                let json = match result {
-                    Ok(json) => json,
+                let answer = match result {
+                    Ok(answer) => answer,
                     Err(error) => {
                         self.people_chains = self.people_chains.saturating_sub(1);
                         return self.root_error(root, error);
                     }
                 };
+                let page = ObjectPage::read(self.client, &answer, &what)?;
+                drop(answer);
                 if first {
-                    self.scope_people += json
-                        .get("@odata.count")
-                        .and_then(Value::as_u64)
-                        .unwrap_or(0);
+                    self.scope_people += page.count.unwrap_or(0);
                 }
-                let page = self.client.page_of(json, &what)?;
                 let mut read = 0u64;
-                for user in page.items.iter().filter_map(UserRecord::from_json) {
+                for user in page
+                    .items
+                    .into_iter()
+                    .filter_map(DirectoryObject::into_user)
+                {
                     self.users.insert(user.id.clone(), user);
                     read += 1;
                 }
                 self.client.count_users(read);
                 match page.next_link {
                     Some(next) => {
-                        self.push(Job::People { root, first: false }, next, true, what, true)
+                        if !followed {
+                            let job = Job::People { root, first: false };
+                            self.push(job, next, true, what, true);
+                        }
                     }
                     None => self.people_chains = self.people_chains.saturating_sub(1),
                 }
@@ -453,8 +509,8 @@ impl<'a> Crawl<'a> {
                 people,
                 root,
             } => {
-                let json = match (result, root) {
-                    (Ok(json), _) => json,
+                let answer = match (result, root) {
+                    (Ok(answer), _) => answer,
                     (Err(error), Some(root)) => {
                         if people {
                             self.people_chains = self.people_chains.saturating_sub(1);
@@ -463,47 +519,41 @@ impl<'a> Crawl<'a> {
                     }
                     (Err(error), None) => return Err(error),
                 };
+                let page = ObjectPage::read(self.client, &answer, &what)?;
+                drop(answer);
                 if people
-                    && let Some(count) = json.get("@odata.count").and_then(Value::as_u64)
+                    && let Some(count) = page.count
                     && !self.partial.contains_key(&group)
                 {
                     self.scope_people += count;
                 }
-                let page = self.client.page_of(json, &what)?;
                 let list = self.partial.entry(group.clone()).or_default();
                 let mut read = 0u64;
-                for item in &page.items {
-                    let Some(member_id) = item.get("id").and_then(Value::as_str) else {
+                for item in page.items {
+                    let Some(member) = item.member() else {
                         continue;
                     };
-                    let kind = MemberKind::from_odata_type(
-                        item.get("@odata.type").and_then(Value::as_str),
-                    );
                     if people
-                        && kind == MemberKind::User
-                        && let Some(user) = UserRecord::from_json(item)
+                        && member.kind == MemberKind::User
+                        && let Some(user) = item.into_user()
                     {
                         self.users.insert(user.id.clone(), user);
                         read += 1;
                     }
-                    list.push(Member {
-                        id: member_id.to_string(),
-                        kind,
-                    });
+                    list.push(member);
                 }
                 self.client.count_users(read);
                 match page.next_link {
-                    Some(next) => self.push(
-                        Job::Members {
-                            group,
-                            people,
-                            root,
-                        },
-                        next,
-                        people,
-                        what,
-                        true,
-                    ),
+                    Some(next) => {
+                        if !followed {
+                            let job = Job::Members {
+                                group,
+                                people,
+                                root,
+                            };
+                            self.push(job, next, people, what, true);
+                        }
+                    }
                     None => {
                         let list = self.partial.remove(&group).unwrap_or_default();
                         self.members.insert(group, list);
@@ -514,14 +564,16 @@ impl<'a> Crawl<'a> {
                 }
             }
             Job::Managers | Job::ManagersById => {
-                let page = self.client.page_of(result?, &what)?;
-                for item in &page.items {
-                    if let Some(id) = item.get("id").and_then(Value::as_str) {
-                        self.managers_found
-                            .insert(id.to_string(), manager_of(item).flatten());
+                let by_id = matches!(fetch.job, Job::ManagersById);
+                let page = ObjectPage::read(self.client, &result?, &what)?;
+                for item in page.items {
+                    if let Some(id) = item.id {
+                        self.managers_found.insert(id, item.manager.flatten());
                     }
                 }
-                if let Some(next) = page.next_link {
+                if let Some(next) = page.next_link
+                    && !followed
+                {
                     let job = if by_id {
                         Job::ManagersById
                     } else {
@@ -546,39 +598,36 @@ impl<'a> Crawl<'a> {
                 }
             }
             Job::GroupsDelta => {
-                let page = self.client.page_of(result?, &what)?;
-                for item in &page.items {
-                    let Some(id) = item.get("id").and_then(Value::as_str) else {
+                let page = ObjectPage::read(self.client, &result?, &what)?;
+                for item in page.items {
+                    let Some(id) = item.id else {
                         continue;
                     };
-                    if item.get("@removed").is_some() {
+                    if item.removed {
                         continue;
                     }
-                    if let Some(name) = item.get("displayName").and_then(Value::as_str) {
-                        self.names.insert(id.to_string(), name.to_string());
+                    if let Some(name) = item.display_name {
+                        self.names.insert(id.clone(), name);
                     }
-                    let list = self.delta_partial.entry(id.to_string()).or_default();
-                    for entry in item
-                        .get("members@delta")
-                        .and_then(Value::as_array)
-                        .into_iter()
-                        .flatten()
-                    {
-                        if entry.get("@removed").is_some() {
+                    let list = self.delta_partial.entry(id).or_default();
+                    for change in item.member_changes {
+                        if change.removed {
                             continue;
                         }
-                        if let Some(member) = entry.get("id").and_then(Value::as_str) {
+                        if let Some(member) = change.id {
                             list.push(Member {
-                                id: member.to_string(),
-                                kind: MemberKind::from_odata_type(
-                                    entry.get("@odata.type").and_then(Value::as_str),
-                                ),
+                                id: member,
+                                kind: change.kind,
                             });
                         }
                     }
                 }
                 match page.next_link {
-                    Some(next) => self.push(Job::GroupsDelta, next, false, what, true),
+                    Some(next) => {
+                        if !followed {
+                            self.push(Job::GroupsDelta, next, false, what, true);
+                        }
+                    }
                     None => {
                         for (id, list) in std::mem::take(&mut self.delta_partial) {
                             let mut seen = HashSet::new();
@@ -782,24 +831,24 @@ impl<'a> Crawl<'a> {
     }
 }
 
-/// The answers of one batch, with the reads they answer.
-type InFlight<'a> =
-    Pin<Box<dyn Future<Output = (Vec<Fetch>, Vec<Result<Value, GraphError>>)> + Send + 'a>>;
+/// The answers of one batch (each body as JSON text), with the reads they answer.
+type Answered = (Vec<Fetch>, Vec<Result<Box<RawValue>, GraphError>>);
+
+/// A batch in flight.
+type InFlight<'a> = Pin<Box<dyn Future<Output = Answered> + Send + 'a>>;
 
 /// Sends one batch; its answers come back with the reads they answer.
 async fn answer_batch(
     client: &GraphClient,
     fetches: Vec<Fetch>,
     reads: Vec<BatchRead>,
-) -> (Vec<Fetch>, Vec<Result<Value, GraphError>>) {
+) -> Answered {
     let answers = client.batch(&reads).await;
     (fetches, answers)
 }
 
 /// Waits for the first batch in flight to be answered.
-async fn next_answered<'a>(
-    in_flight: &mut Vec<InFlight<'a>>,
-) -> (Vec<Fetch>, Vec<Result<Value, GraphError>>) {
+async fn next_answered<'a>(in_flight: &mut Vec<InFlight<'a>>) -> Answered {
     std::future::poll_fn(|cx| {
         for index in 0..in_flight.len() {
             if let Poll::Ready(answer) = in_flight[index].as_mut().poll(cx) {
@@ -810,6 +859,33 @@ async fn next_answered<'a>(
         Poll::Pending
     })
     .await
+}
+
+/// Sends the reads waiting, in as many batches as there are free slots. The first round
+/// goes out in as few batches as it fits; afterwards the reads waiting are spread over the
+/// free slots, so the page chains (people, managers, groups) are answered side by side
+/// rather than one after another in one batch.
+fn send_waiting<'a>(crawl: &mut Crawl<'a>, in_flight: &mut Vec<InFlight<'a>>, first: bool) {
+    while in_flight.len() < BATCHES_IN_FLIGHT && !crawl.queue.is_empty() {
+        let free = BATCHES_IN_FLIGHT - in_flight.len();
+        let size = if first {
+            BATCH_LIMIT
+        } else {
+            crawl.queue.len().div_ceil(free).clamp(1, BATCH_LIMIT)
+        };
+        let take = size.min(crawl.queue.len());
+        let fetches: Vec<Fetch> = crawl.queue.drain(..take).collect();
+        let reads: Vec<BatchRead> = fetches.iter().map(|fetch| fetch.read.clone()).collect();
+        let mut batch: InFlight<'a> = Box::pin(answer_batch(crawl.client, fetches, reads));
+        // Polled once now, so the request goes out before the reader turns to parsing,
+        // not when it next waits. The loop polls it again, with its own waker, until the
+        // answer is in.
+        if let Poll::Ready(answered) = batch.as_mut().poll(&mut Context::from_waker(Waker::noop()))
+        {
+            batch = Box::pin(std::future::ready(answered));
+        }
+        in_flight.push(batch);
+    }
 }
 
 /// Reads the whole scope in JSON batches. `memberships` forces a source of memberships;
@@ -856,25 +932,9 @@ pub async fn read_batched(
     client.set_stage("Reading the groups and people in scope");
     crawl.first_round();
     let mut in_flight: Vec<InFlight<'_>> = Vec::new();
-    let mut first = true;
+    send_waiting(&mut crawl, &mut in_flight, true);
     loop {
         client.check_cancelled()?;
-        while in_flight.len() < BATCHES_IN_FLIGHT && !crawl.queue.is_empty() {
-            // The first round goes out in as few batches as it fits; afterwards the reads
-            // waiting are spread over the free slots, so the page chains (people, managers,
-            // groups) are answered side by side rather than one after another in one batch.
-            let free = BATCHES_IN_FLIGHT - in_flight.len();
-            let size = if first {
-                BATCH_LIMIT
-            } else {
-                crawl.queue.len().div_ceil(free).clamp(1, BATCH_LIMIT)
-            };
-            let take = size.min(crawl.queue.len());
-            let fetches: Vec<Fetch> = crawl.queue.drain(..take).collect();
-            let reads: Vec<BatchRead> = fetches.iter().map(|fetch| fetch.read.clone()).collect();
-            in_flight.push(Box::pin(answer_batch(client, fetches, reads)));
-        }
-        first = false;
         if in_flight.is_empty() {
             let unread = crawl.unread_groups();
             if unread.is_empty() {
@@ -884,13 +944,24 @@ pub async fn read_batched(
             for group in unread {
                 crawl.queue_members(&group, false, None);
             }
+            send_waiting(&mut crawl, &mut in_flight, false);
             continue;
         }
         let (fetches, answers) = next_answered(&mut in_flight).await;
+        // The next page of each chain is asked for before this batch's pages are parsed,
+        // so Graph prepares it while the reader parses: a chain of pages then costs about
+        // one answer a page rather than one answer and one parse.
+        let mut answered = Vec::with_capacity(fetches.len());
         for (fetch, answer) in fetches.into_iter().zip(answers) {
-            crawl.take(fetch, answer)?;
+            let followed = crawl.follow(&fetch, &answer);
+            answered.push((fetch, answer, followed));
+        }
+        send_waiting(&mut crawl, &mut in_flight, false);
+        for (fetch, answer, followed) in answered {
+            crawl.take(fetch, answer, followed)?;
         }
         crawl.decide();
+        send_waiting(&mut crawl, &mut in_flight, false);
         client.report_progress();
     }
     client.check_cancelled()?;

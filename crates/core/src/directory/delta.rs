@@ -7,11 +7,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use serde_json::Value;
 
 use super::ReadError;
+use super::object::{manager_in, user_in};
 use super::read::{fill_managers, read_groups, users_by_id};
 use super::scope::{GroupScope, user_select};
 use crate::graph::{GraphClient, GraphError};
 use crate::profile::MappingSettings;
-use crate::records::{DirectorySnapshot, Member, MemberKind, ReadProblem, UserRecord, manager_of};
+use crate::records::{DirectorySnapshot, Member, MemberKind, ReadProblem};
 use crate::store::{ChangeSet, DeltaLinks, Store};
 
 /// A group's changes gathered across delta pages (a large group may span several).
@@ -147,8 +148,8 @@ pub(crate) async fn read_changes(
                     changes.delete_users.push(id.to_string());
                     continue;
                 }
-                if let Some(user) = UserRecord::from_json(item) {
-                    let manager_known = manager_of(item).is_some();
+                if let Some(user) = user_in(item) {
+                    let manager_known = manager_in(item).is_some();
                     changes.users.push((user, manager_known));
                 }
             }

@@ -8,6 +8,7 @@
 //! - `read`: the full read of the scope from Graph, and the choice of its plan;
 //! - `batched`: the batched full read (people by transitive members, memberships in
 //!   JSON batches);
+//! - `object`: a Graph object or page parsed straight from the answer's text;
 //! - `delta`: the incremental read through delta links;
 //! - `refresh`: which of the two a refresh runs, and storing its outcome.
 //!
@@ -17,6 +18,7 @@
 mod batched;
 mod delta;
 mod groups;
+mod object;
 mod read;
 mod refresh;
 mod scope;

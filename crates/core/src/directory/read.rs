@@ -6,12 +6,11 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use serde_json::Value;
 
 use super::batched::{Memberships, read_batched};
+use super::object::{manager_in, user_in};
 use super::scope::{GroupScope, user_select};
 use crate::graph::{GraphClient, GraphError};
 use crate::profile::MappingSettings;
-use crate::records::{
-    DirectorySnapshot, GroupRecord, Member, MemberKind, ReadProblem, UserRecord, manager_of,
-};
+use crate::records::{DirectorySnapshot, GroupRecord, Member, MemberKind, ReadProblem, UserRecord};
 use crate::store::DeltaLinks;
 
 /// Graph caps `in (…)` filters at 15 values.
@@ -41,7 +40,7 @@ pub(crate) async fn users_by_id(
         );
         client
             .each_page(url, false, "people by id", |items| {
-                users.extend(items.iter().filter_map(UserRecord::from_json));
+                users.extend(items.iter().filter_map(user_in));
                 Ok(())
             })
             .await?;
@@ -85,7 +84,7 @@ pub(crate) async fn fill_managers(
                 for item in &items {
                     let id = item.get("id").and_then(Value::as_str).unwrap_or_default();
                     if let Some(user) = users.get_mut(id) {
-                        user.manager_id = manager_of(item).flatten();
+                        user.manager_id = manager_in(item).flatten();
                     }
                 }
                 Ok(())
@@ -150,7 +149,7 @@ pub(crate) async fn read_groups(
                     };
                     match kind {
                         MemberKind::User => {
-                            if let Some(user) = UserRecord::from_json(item) {
+                            if let Some(user) = user_in(item) {
                                 snapshot.users.insert(user.id.clone(), user);
                                 users += 1;
                             }
