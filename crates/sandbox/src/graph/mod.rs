@@ -368,18 +368,9 @@ fn batch(state: &SandboxState, headers: &HeaderMap, body: &[u8]) -> Result<Value
         let outcome = inner_request(state, headers, request);
         let request_id = state.request_guid();
         let entry = match outcome {
-            Ok((Answer::Json(body), _)) => json!({
-                "id": id,
-                "status": 200,
-                "headers": {"Content-Type": GRAPH_JSON},
-                "body": body,
-            }),
-            Ok((Answer::Text(text), _)) => json!({
-                "id": id,
-                "status": 200,
-                "headers": {"Content-Type": "text/plain"},
-                "body": text,
-            }),
+            // The body is moved into the entry: `json!` would copy it whole.
+            Ok((Answer::Json(body), _)) => answered(id, GRAPH_JSON, body),
+            Ok((Answer::Text(text), _)) => answered(id, "text/plain", Value::String(text)),
             Err(error) => {
                 let mut inner_headers = Map::new();
                 inner_headers.insert("Content-Type".into(), json!("application/json"));
@@ -405,6 +396,16 @@ fn batch(state: &SandboxState, headers: &HeaderMap, body: &[u8]) -> Result<Value
         responses.push(entry);
     }
     Ok(json!({ "responses": responses }))
+}
+
+/// A batch entry for a request answered with 200 and `body`.
+fn answered(id: String, content_type: &str, body: Value) -> Value {
+    let mut entry = Map::new();
+    entry.insert("id".into(), Value::String(id));
+    entry.insert("status".into(), json!(200));
+    entry.insert("headers".into(), json!({ "Content-Type": content_type }));
+    entry.insert("body".into(), body);
+    Value::Object(entry)
 }
 
 /// One request inside a batch: a GET of a URL relative to `/v1.0`.
