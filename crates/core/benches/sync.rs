@@ -179,14 +179,13 @@ async fn run(
     let snapshot = snapshot(changed_every);
     store
         .replace_snapshot(
-            &snapshot,
+            snapshot,
             &DeltaLinks::default(),
             "bench",
             1,
             chrono::Utc::now(),
         )
         .unwrap();
-    drop(snapshot);
     reset_peak();
     let baseline_mb = status_mb("VmRSS:");
     let started_at = chrono::Utc::now();

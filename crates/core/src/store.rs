@@ -499,7 +499,7 @@ impl Store {
     /// Replaces the whole snapshot in one transaction and marks the read complete.
     pub fn replace_snapshot(
         &mut self,
-        snapshot: &DirectorySnapshot,
+        snapshot: DirectorySnapshot,
         links: &DeltaLinks,
         scope_key: &str,
         requests: u64,
@@ -547,7 +547,16 @@ impl Store {
             at,
         )?;
         finish_status(&transaction, ReadKind::Full, scope_key, requests, at)?;
-        transaction.commit()?;
+        // The records are handed back to the allocator on a thread of their own while the
+        // commit writes the file: at school scale each takes a few tenths of a second. The
+        // thread is joined before this returns, so the memory is free by then.
+        std::thread::scope(|threads| {
+            // When no thread can be started, the snapshot is dropped here instead.
+            let _ = std::thread::Builder::new()
+                .name("free-snapshot".into())
+                .spawn_scoped(threads, move || drop(snapshot));
+            transaction.commit()
+        })?;
         Ok(())
     }
 

@@ -211,8 +211,9 @@ async fn run_refresh(
         && store
             .snapshot_info()?
             .is_some_and(|(stored_key, _)| stored_key == key);
+    let problems = snapshot.problems.clone();
     if !keep_previous {
-        store.replace_snapshot(&snapshot, &links, key, client.stats().requests, clock.now())?;
+        store.replace_snapshot(snapshot, &links, key, client.stats().requests, clock.now())?;
     }
-    Ok((ReadKind::Full, fell_back, snapshot.problems))
+    Ok((ReadKind::Full, fell_back, problems))
 }
