@@ -515,6 +515,43 @@ pub fn school(count: usize, seed: u64) -> (TenantIdentity, Directory) {
     (identity, Directory::new(users, groups, others))
 }
 
+/// A deterministic tenant of `count` people from `seed` in one flat group, "Everyone",
+/// with no groups inside it: the shape of an organisation that keeps one big list (an
+/// all-staff distribution group, a dynamic group of every account). One person in fifty
+/// is a guest; every tenth has a manager.
+pub fn flat(count: usize, seed: u64) -> (TenantIdentity, Directory) {
+    let mut dice = Dice::for_stream(seed, "tenant");
+    let identity = TenantIdentity {
+        id: dice.guid(),
+        domain: "everyone.onmicrosoft.com".to_string(),
+        name: "Flat Organisation".to_string(),
+    };
+    let mut people = PeopleMaker::new(seed, &identity.domain);
+    let mut users = Vec::with_capacity(count);
+    for index in 0..count {
+        if index % 50 == 49 {
+            users.push(people.guest());
+            continue;
+        }
+        let mut user = people.member("Operations", "Associate");
+        if index % 10 == 1 {
+            user.manager = Some(index - 1);
+        }
+        users.push(user);
+    }
+    let mut groups = Vec::new();
+    let mut group_dice = Dice::for_stream(seed, "groups");
+    let everyone = push_group(
+        &mut groups,
+        &mut group_dice,
+        "Everyone",
+        Some("Every account in the organisation"),
+        true,
+    );
+    groups[everyone].members = (0..count).map(ObjectRef::user).collect();
+    (identity, Directory::new(users, groups, Vec::new()))
+}
+
 fn push_group(
     groups: &mut Vec<Group>,
     dice: &mut Dice,

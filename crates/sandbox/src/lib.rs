@@ -50,6 +50,9 @@ pub enum Dataset {
     /// A deterministic school-shaped tenant of `users` people from `seed`: year groups,
     /// classes of about 30, staff teams (see [`generate::school`]).
     School { users: usize, seed: u64 },
+    /// A deterministic tenant of `users` people from `seed` in one flat group,
+    /// "Everyone" (see [`generate::flat`]).
+    Flat { users: usize, seed: u64 },
 }
 
 /// How to start a sandbox.
@@ -331,6 +334,7 @@ impl Sandbox {
             Dataset::Demo => (2024, generate::demo()),
             Dataset::Generated { users, seed } => (seed, generate::generated(users, seed)),
             Dataset::School { users, seed } => (seed, generate::school(users, seed)),
+            Dataset::Flat { users, seed } => (seed, generate::flat(users, seed)),
         };
         let mut foreign_dice = Dice::for_stream(seed, "foreign");
         let foreign = TenantIdentity {
