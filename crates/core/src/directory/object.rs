@@ -299,37 +299,6 @@ impl<'de> Deserialize<'de> for Scalar {
     }
 }
 
-/// The `id` of an object value (a manager), or nothing when the value is not an object
-/// with a text `id` (`null`: no manager).
-struct IdOf(Option<String>);
-
-impl<'de> Deserialize<'de> for IdOf {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<IdOf, D::Error> {
-        struct ObjectId;
-        impl<'de> Visitor<'de> for ObjectId {
-            type Value = IdOf;
-            fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
-                formatter.write_str("an object with an id")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<IdOf, A::Error> {
-                let mut id = None;
-                while let Some(field) = map.next_key::<Field>()? {
-                    match field {
-                        Field::Id => id = map.next_value::<Scalar>()?.text(),
-                        _ => {
-                            map.next_value::<IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(IdOf(id))
-            }
-            otherwise!(IdOf(None); scalars);
-            otherwise!(IdOf(None); lists);
-        }
-        deserializer.deserialize_any(ObjectId)
-    }
-}
-
 /// A list of objects each parsed as `T`, or nothing when the value is not a list.
 struct ListOf<T>(Option<Vec<T>>);
 
@@ -424,7 +393,8 @@ impl<'de> Deserialize<'de> for DirectoryObject {
                             object.department = map.next_value::<Scalar>()?.text();
                         }
                         Field::Manager => {
-                            object.manager = Some(map.next_value::<IdOf>()?.0);
+                            // `null` or any other shape than an object: known to have none.
+                            object.manager = Some(map.next_value::<DirectoryObject>()?.id);
                         }
                         Field::ManagerDelta => {
                             // The manager now: the last entry that is not a removal.
