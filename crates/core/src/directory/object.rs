@@ -585,4 +585,29 @@ mod tests {
             "the next link is found wherever it stands"
         );
     }
+
+    #[test]
+    fn the_hostile_corpus_is_refused_or_skipped_never_a_panic() {
+        let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/corpus");
+        let mut fed = 0;
+        for entry in std::fs::read_dir(&folder).expect("the corpus") {
+            let bytes = std::fs::read(entry.expect("a file").path()).expect("readable");
+            let text = String::from_utf8_lossy(&bytes);
+            let _ = serde_json::from_str::<PageText<Vec<DirectoryObject>>>(&text);
+            let _ = serde_json::from_str::<DirectoryObject>(&text);
+            if let Ok(answer) = RawValue::from_string(text.into_owned()) {
+                let _ = ObjectPage::next_link(&answer);
+            }
+            fed += 1;
+        }
+        assert!(fed >= 10, "the corpus was read ({fed} files)");
+        assert!(
+            serde_json::from_str::<PageText<Vec<DirectoryObject>>>(
+                r#"{"value":[],"@odata.nextLink":7}"#
+            )
+            .is_err(),
+            "a next link that is not text fails the page; it is never taken for the last page, \
+             which would end the read early and look complete"
+        );
+    }
 }
