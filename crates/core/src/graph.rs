@@ -659,10 +659,18 @@ impl GraphClient {
     /// A page of a collection from an answer already received (inside a batch), counted
     /// as a page read.
     pub fn page_of(&self, mut json: Value, what: &str) -> Result<Page, GraphError> {
-        let text =
-            |json: &Value, key: &str| json.get(key).and_then(Value::as_str).map(str::to_string);
-        let next_link = text(&json, "@odata.nextLink");
-        let delta_link = text(&json, "@odata.deltaLink");
+        // A link that is there but not text fails the page: taken as absent, it would end
+        // the read early and make it look complete.
+        let text = |json: &Value, key: &str| match json.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(link)) => Ok(Some(link.clone())),
+            Some(_) => Err(GraphError::Unreadable {
+                what: what.to_string(),
+                detail: format!("its \"{key}\" is not an address"),
+            }),
+        };
+        let next_link = text(&json, "@odata.nextLink")?;
+        let delta_link = text(&json, "@odata.deltaLink")?;
         let items = match json.get_mut("value").map(Value::take) {
             Some(Value::Array(items)) => items,
             _ => return Err(not_a_page(what)),

@@ -74,6 +74,25 @@ fn the_corpus_panics_nothing() {
 }
 
 #[test]
+fn a_next_link_that_is_not_an_address_fails_the_page_rather_than_ending_the_read() {
+    let client = support::offline_client();
+    for link in [
+        serde_json::json!(7),
+        serde_json::json!([]),
+        serde_json::json!({}),
+    ] {
+        let page = serde_json::json!({"value": [{"id": "u1"}], "@odata.nextLink": link});
+        let error = client.page_of(page, "the people").unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains("@odata.nextLink"), "{message}");
+    }
+    let last = serde_json::json!({"value": [], "@odata.nextLink": null, "@odata.deltaLink": "https://x/d"});
+    let page = client.page_of(last, "the people").unwrap();
+    assert_eq!(page.next_link, None, "null is no next page");
+    assert_eq!(page.delta_link.as_deref(), Some("https://x/d"));
+}
+
+#[test]
 fn huge_retry_after_values_are_capped_not_fatal() {
     for value in [
         "1e20",
