@@ -25,6 +25,8 @@ pub const HOW_TO_RUN_WINDOW_TESTS: &str = "Run the window tests the way the proj
 const SESSION_TIMEOUT: Duration = Duration::from_secs(60);
 /// How many times a session is asked for when the driver drops the connection.
 const SESSION_ATTEMPTS: u32 = 3;
+/// How many fresh drivers [`launch`] starts before it gives up.
+const LAUNCH_ATTEMPTS: u32 = 2;
 
 /// The workspace root (the folder holding the root Cargo.toml).
 pub fn workspace_root() -> PathBuf {
@@ -269,6 +271,31 @@ pub fn demo_args(data_dir: &Path) -> Vec<String> {
     ]
 }
 
+/// Starts a tauri-driver and opens a session that launches `application` with `args`,
+/// with a fresh driver once more when the first does not open one. WebKitWebDriver picks
+/// the port of the app's inspector by asking the system for a free port and letting it go;
+/// now and then another process takes that port first, the app starts without its
+/// inspector ("Address already in use") and the session never opens.
+pub async fn launch(
+    env: &[(&str, &OsStr)],
+    application: &Path,
+    args: &[String],
+) -> Result<(TauriDriver, Client), String> {
+    let mut attempt = 1;
+    loop {
+        let driver = TauriDriver::start_with(env)?;
+        match driver.session(application, args).await {
+            Ok(client) => return Ok((driver, client)),
+            Err(error) if attempt < LAUNCH_ATTEMPTS => {
+                eprintln!("launch attempt {attempt} failed, starting a fresh driver: {error}");
+                drop(driver);
+                attempt += 1;
+            }
+            Err(error) => return Err(format!("{error} (after {attempt} drivers)")),
+        }
+    }
+}
+
 /// The app's window in demo mode with its files in `data_dir`, through a tauri-driver
 /// started for it (stopped, with the app, when the driver is dropped).
 pub async fn open_demo(data_dir: &Path) -> Result<(TauriDriver, Client), String> {
@@ -280,10 +307,7 @@ pub async fn open_demo_with(
     data_dir: &Path,
     env: &[(&str, &OsStr)],
 ) -> Result<(TauriDriver, Client), String> {
-    let application = rollcall_bin()?;
-    let driver = TauriDriver::start_with(env)?;
-    let client = driver.session(&application, &demo_args(data_dir)).await?;
-    Ok((driver, client))
+    launch(env, &rollcall_bin()?, &demo_args(data_dir)).await
 }
 
 /// Where screenshots are saved: `<workspace>/artifacts/screenshots/`.

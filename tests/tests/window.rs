@@ -7,12 +7,11 @@ use std::time::Instant;
 
 use fantoccini::Locator;
 use rollcall_e2e::page::{visible_text_of as text_of, wait_for_title};
-use rollcall_e2e::{TauriDriver, rollcall_bin, screenshot};
+use rollcall_e2e::{launch, rollcall_bin, screenshot};
 
 #[tokio::test]
 async fn demo_window_walks_from_welcome_to_the_cloud_question() {
     let application = rollcall_bin().unwrap_or_else(|message| panic!("{message}"));
-    let driver = TauriDriver::start().unwrap_or_else(|message| panic!("{message}"));
     let data_dir = tempfile::tempdir().unwrap();
     let args = vec![
         "--demo".to_string(),
@@ -21,8 +20,7 @@ async fn demo_window_walks_from_welcome_to_the_cloud_question() {
     ];
 
     let launched = Instant::now();
-    let client = driver
-        .session(&application, &args)
+    let (driver, client) = launch(&[], &application, &args)
         .await
         .unwrap_or_else(|message| panic!("{message}"));
     wait_for_title(&client, "Connect Microsoft Entra ID").await;

@@ -11,7 +11,7 @@ use fantoccini::{Client, Locator};
 use rollcall_e2e::page::{
     click, css, element, next, shoot, text_of, type_into, wait_for_attribute, wait_for_title,
 };
-use rollcall_e2e::{TauriDriver, rollcall_bin};
+use rollcall_e2e::{TauriDriver, launch, rollcall_bin};
 
 /// One window at a time: the two flows would otherwise share the 2 cores and the display.
 static ONE_WINDOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -36,15 +36,13 @@ async fn expect_every_permission_granted(client: &Client) {
 
 async fn open_wizard(data_dir: &Path) -> (TauriDriver, Client) {
     let application = rollcall_bin().unwrap_or_else(|message| panic!("{message}"));
-    let driver = TauriDriver::start().unwrap_or_else(|message| panic!("{message}"));
     let args = vec![
         "--demo".to_string(),
         "--data-dir".to_string(),
         data_dir.display().to_string(),
     ];
     let launched = Instant::now();
-    let client = driver
-        .session(&application, &args)
+    let (driver, client) = launch(&[], &application, &args)
         .await
         .unwrap_or_else(|message| panic!("{message}"));
     wait_for_title(&client, "Connect Microsoft Entra ID").await;
