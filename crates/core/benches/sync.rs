@@ -100,9 +100,9 @@ fn reset_peak() {
 
 fn person(index: usize, department: &str) -> UserRecord {
     let mut details = BTreeMap::new();
-    details.insert("givenName".to_string(), format!("Given{index}"));
-    details.insert("surname".to_string(), format!("Family{index}"));
-    details.insert("jobTitle".to_string(), "Teacher".to_string());
+    details.insert("givenName".into(), format!("Given{index}"));
+    details.insert("surname".into(), format!("Family{index}"));
+    details.insert("jobTitle".into(), "Teacher".to_string());
     UserRecord {
         id: format!("00000000-0000-4000-8000-{index:012}"),
         user_principal_name: format!("person{index}@school.example"),

@@ -2,6 +2,7 @@
 //! direct members, and the snapshot that holds them. Plain data shared by the reading code
 //! (`directory`) and the cache (`store`), so neither depends on the other for its types.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
@@ -76,10 +77,12 @@ pub struct UserRecord {
 }
 
 /// A person's properties beyond those the preview needs, under their Graph names; only
-/// those Entra holds a value for are present. Stored as one JSON column in the cache.
+/// those Entra holds a value for are present. Stored as one JSON column in the cache. The
+/// names Rollcall knows are kept without a copy of their own (a read holds a hundred
+/// thousand people, each with several).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(transparent)]
-pub struct UserDetails(pub BTreeMap<String, String>);
+pub struct UserDetails(pub BTreeMap<Cow<'static, str>, String>);
 
 /// The Graph properties kept in [`UserDetails`]; `onPremisesExtensionAttributes` is kept as
 /// `extensionAttribute1` … `extensionAttribute15`.
@@ -94,6 +97,25 @@ pub const DETAIL_PROPERTIES: &[&str] = &[
     "companyName",
     "employeeHireDate",
     "employeeLeaveDateTime",
+];
+
+/// The names of `onPremisesExtensionAttributes`' values, as [`UserDetails`] keeps them.
+pub const EXTENSION_ATTRIBUTES: &[&str] = &[
+    "extensionAttribute1",
+    "extensionAttribute2",
+    "extensionAttribute3",
+    "extensionAttribute4",
+    "extensionAttribute5",
+    "extensionAttribute6",
+    "extensionAttribute7",
+    "extensionAttribute8",
+    "extensionAttribute9",
+    "extensionAttribute10",
+    "extensionAttribute11",
+    "extensionAttribute12",
+    "extensionAttribute13",
+    "extensionAttribute14",
+    "extensionAttribute15",
 ];
 
 impl UserDetails {

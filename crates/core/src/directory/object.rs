@@ -3,6 +3,7 @@
 //! fields a read keeps, without building a JSON tree first. At school scale the tree was
 //! most of the reader's work: a map and a string for every property of every person.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -12,7 +13,9 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::graph::{GraphClient, GraphError, not_a_page, parse_answer};
-use crate::records::{DETAIL_PROPERTIES, Member, MemberKind, UserDetails, UserRecord};
+use crate::records::{
+    DETAIL_PROPERTIES, EXTENSION_ATTRIBUTES, Member, MemberKind, UserDetails, UserRecord,
+};
 
 /// One page of a collection of directory objects.
 #[derive(Debug)]
@@ -73,7 +76,7 @@ pub(crate) struct DirectoryObject {
     /// `Some(Some(id))` a manager is named, `Some(None)` known to have none, `None` not
     /// said (delta only reports a manager when it changed).
     pub manager: Option<Option<String>>,
-    details: BTreeMap<String, String>,
+    details: BTreeMap<Cow<'static, str>, String>,
     /// `members@delta`: the member changes of a group in a delta answer.
     pub member_changes: Vec<MemberChange>,
 }
@@ -417,7 +420,7 @@ impl<'de> Deserialize<'de> for DirectoryObject {
                         }
                         Field::Detail(property) => {
                             if let Some(value) = map.next_value::<Scalar>()?.detail() {
-                                object.details.insert(property.to_string(), value);
+                                object.details.insert(Cow::Borrowed(property), value);
                             }
                         }
                         Field::Other => {
@@ -427,6 +430,10 @@ impl<'de> Deserialize<'de> for DirectoryObject {
                 }
                 for (key, value) in extensions {
                     if let Some(value) = value.detail() {
+                        let key = EXTENSION_ATTRIBUTES
+                            .iter()
+                            .find(|known| **known == key)
+                            .map_or(Cow::Owned(key), |known| Cow::Borrowed(*known));
                         object.details.insert(key, value);
                     }
                 }
@@ -486,7 +493,7 @@ mod tests {
             .details
             .0
             .iter()
-            .map(|(key, value)| (key.as_str(), value.as_str()))
+            .map(|(key, value)| (key.as_ref(), value.as_str()))
             .collect();
         assert_eq!(
             details,
