@@ -168,13 +168,9 @@ pub struct TauriDriver {
 }
 
 impl TauriDriver {
-    /// Checks for a display and tauri-driver, then starts the driver and waits for it.
-    pub fn start() -> Result<TauriDriver, String> {
-        TauriDriver::start_with(&[])
-    }
-
-    /// [`TauriDriver::start`], with `env` set for the driver and the app it launches (for
-    /// example a certificate authority trusted as the system's).
+    /// Checks for a display and tauri-driver, then starts the driver and waits for it, with
+    /// `env` set for the driver and the app it launches (for example a certificate
+    /// authority trusted as the system's).
     pub fn start_with(env: &[(&str, &OsStr)]) -> Result<TauriDriver, String> {
         if std::env::var_os("DISPLAY").is_none_or(|value| value.is_empty()) {
             return Err(format!(
